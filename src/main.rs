@@ -1,4 +1,19 @@
+//! The `chup-harness` binary: parse the command line, call into the
+//! library, map the outcome to an exit code (see `exit_code`).
+
+mod cli;
+
+use clap::Parser;
+
 fn main() {
-    eprintln!("chup-harness: the CLI is being wired; see README.md");
-    std::process::exit(2);
+    let parsed = cli::Cli::parse();
+    let code = match cli::run(parsed) {
+        Ok(code) => code,
+        Err(e) => {
+            // One line: the context chain joined with ": ".
+            eprintln!("chup-harness: error: {e:#}");
+            chup_harness::exit_code::USAGE
+        }
+    };
+    std::process::exit(code);
 }

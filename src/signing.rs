@@ -51,7 +51,9 @@ impl FromStr for Profile {
         match s {
             "compact" => Ok(Profile::Compact),
             "php" => Ok(Profile::Php),
-            other => Err(format!("unknown signing profile {other:?} (expected compact or php)")),
+            other => Err(format!(
+                "unknown signing profile {other:?} (expected compact or php)"
+            )),
         }
     }
 }
@@ -100,7 +102,11 @@ impl fmt::Display for Secret {
 struct PhpFormatter;
 
 impl serde_json::ser::Formatter for PhpFormatter {
-    fn write_string_fragment<W: ?Sized + io::Write>(&mut self, w: &mut W, fragment: &str) -> io::Result<()> {
+    fn write_string_fragment<W: ?Sized + io::Write>(
+        &mut self,
+        w: &mut W,
+        fragment: &str,
+    ) -> io::Result<()> {
         let mut start = 0;
         for (i, ch) in fragment.char_indices() {
             if ch != '/' && ch.is_ascii() {
@@ -128,7 +134,10 @@ pub fn encode_into<T: Serialize + ?Sized>(value: &T, profile: Profile, out: &mut
     // serialize without error (string keys only).
     let result = match profile {
         Profile::Compact => serde_json::to_writer(&mut *out, value),
-        Profile::Php => value.serialize(&mut serde_json::Serializer::with_formatter(&mut *out, PhpFormatter)),
+        Profile::Php => value.serialize(&mut serde_json::Serializer::with_formatter(
+            &mut *out,
+            PhpFormatter,
+        )),
     };
     result.expect("payloads serialize to JSON infallibly");
 }
@@ -162,7 +171,11 @@ pub fn write_body(p: &[u8], signature: &str, out: &mut Vec<u8>) {
 }
 
 /// A full signed body for a payload, in the SPEC section 1 layout.
-pub fn signed_body<T: Serialize + ?Sized>(payload: &T, profile: Profile, secret: &Secret) -> Vec<u8> {
+pub fn signed_body<T: Serialize + ?Sized>(
+    payload: &T,
+    profile: Profile,
+    secret: &Secret,
+) -> Vec<u8> {
     let p = encode(payload, profile);
     let mut out = Vec::with_capacity(p.len() + 96);
     write_body(&p, &sign(&p, secret), &mut out);
@@ -216,7 +229,9 @@ struct RawBody<'a> {
 /// Checks a signature string's form and decodes it.
 pub fn decode_signature(sig: &str) -> Result<Vec<u8>, SignatureError> {
     if let Some(bad) = sig.chars().find(|c| !c.is_ascii_hexdigit()) {
-        return Err(SignatureError::NotHex(format!("first non-hex character {bad:?}")));
+        return Err(SignatureError::NotHex(format!(
+            "first non-hex character {bad:?}"
+        )));
     }
     if sig.len() != 64 {
         return Err(SignatureError::WrongLength(sig.len()));
@@ -233,8 +248,13 @@ pub fn verify_bytes(p: &[u8], signature: &[u8], secret: &Secret) -> bool {
 
 /// Verifies a whole body: first against the raw payload bytes as they stand
 /// in the body, then against the payload re-encoded under each of `profiles`.
-pub fn verify_body(body: &[u8], secret: &Secret, profiles: &[Profile]) -> Result<Matched, SignatureError> {
-    let raw: RawBody<'_> = serde_json::from_slice(body).map_err(|e| SignatureError::NotJson(e.to_string()))?;
+pub fn verify_body(
+    body: &[u8],
+    secret: &Secret,
+    profiles: &[Profile],
+) -> Result<Matched, SignatureError> {
+    let raw: RawBody<'_> =
+        serde_json::from_slice(body).map_err(|e| SignatureError::NotJson(e.to_string()))?;
     let payload = raw.payload.ok_or(SignatureError::NoPayload)?;
     let sig = match raw.signature {
         None | Some(Value::Null) => return Err(SignatureError::Missing),
@@ -246,7 +266,8 @@ pub fn verify_body(body: &[u8], secret: &Secret, profiles: &[Profile]) -> Result
         return Ok(Matched::Raw);
     }
     let mut tried = vec!["raw payload bytes".to_owned()];
-    let value: Value = serde_json::from_str(payload.get()).map_err(|e| SignatureError::NotJson(e.to_string()))?;
+    let value: Value =
+        serde_json::from_str(payload.get()).map_err(|e| SignatureError::NotJson(e.to_string()))?;
     for &profile in profiles {
         if verify_bytes(&encode(&value, profile), &sig, secret) {
             return Ok(Matched::Profile(profile));
@@ -266,7 +287,8 @@ mod tests {
         let v = json!({"a": "x/y → 陈 😀", "b": "\u{7f}\n"});
         assert_eq!(
             String::from_utf8(encode(&v, Profile::Php)).expect("ascii"),
-            r#"{"a":"x\/y \u2192 \u9648 \ud83d\ude00","b":"\u007f\n"}"#.replace("\\u007f", "\u{7f}")
+            r#"{"a":"x\/y \u2192 \u9648 \ud83d\ude00","b":"\u007f\n"}"#
+                .replace("\\u007f", "\u{7f}")
         );
         assert_eq!(
             String::from_utf8(encode(&v, Profile::Compact)).expect("utf8"),
@@ -281,7 +303,10 @@ mod tests {
         let text = String::from_utf8(body.clone()).expect("utf8");
         assert!(text.starts_with("{\"payload\":{\"event\":\"x\"},\"signature\":\""));
         let p = &text["{\"payload\":".len()..text.find(",\"signature\"").expect("has signature")];
-        assert_eq!(sign(p.as_bytes(), &secret), text[text.len() - 66..text.len() - 2]);
+        assert_eq!(
+            sign(p.as_bytes(), &secret),
+            text[text.len() - 66..text.len() - 2]
+        );
         assert_eq!(verify_body(&body, &secret, &Profile::ALL), Ok(Matched::Raw));
     }
 
@@ -290,12 +315,26 @@ mod tests {
         let s = Secret::default();
         let check = |body: &str| verify_body(body.as_bytes(), &s, &Profile::ALL);
         assert_eq!(check(r#"{"payload":{}}"#), Err(SignatureError::Missing));
-        assert_eq!(check(r#"{"payload":{},"signature":5}"#), Err(SignatureError::NotString));
-        assert!(matches!(check(r#"{"payload":{},"signature":"zz"}"#), Err(SignatureError::NotHex(_))));
-        assert_eq!(check(r#"{"payload":{},"signature":"abcd"}"#), Err(SignatureError::WrongLength(4)));
-        assert_eq!(check(r#"{"signature":"abcd"}"#), Err(SignatureError::NoPayload));
+        assert_eq!(
+            check(r#"{"payload":{},"signature":5}"#),
+            Err(SignatureError::NotString)
+        );
+        assert!(matches!(
+            check(r#"{"payload":{},"signature":"zz"}"#),
+            Err(SignatureError::NotHex(_))
+        ));
+        assert_eq!(
+            check(r#"{"payload":{},"signature":"abcd"}"#),
+            Err(SignatureError::WrongLength(4))
+        );
+        assert_eq!(
+            check(r#"{"signature":"abcd"}"#),
+            Err(SignatureError::NoPayload)
+        );
         let wrong = format!(r#"{{"payload":{{}},"signature":"{}"}}"#, "0".repeat(64));
-        assert!(matches!(check(&wrong), Err(SignatureError::Mismatch { tried }) if tried.len() == 3));
+        assert!(
+            matches!(check(&wrong), Err(SignatureError::Mismatch { tried }) if tried.len() == 3)
+        );
     }
 
     #[test]
@@ -304,8 +343,13 @@ mod tests {
         let payload = json!({"event": "x", "data": {"n": "a/b é"}});
         for profile in Profile::ALL {
             let sig = sign(&encode(&payload, profile), &s);
-            let pretty = serde_json::to_string_pretty(&json!({"payload": payload, "signature": sig})).expect("json");
-            assert_eq!(verify_body(pretty.as_bytes(), &s, &Profile::ALL), Ok(Matched::Profile(profile)));
+            let pretty =
+                serde_json::to_string_pretty(&json!({"payload": payload, "signature": sig}))
+                    .expect("json");
+            assert_eq!(
+                verify_body(pretty.as_bytes(), &s, &Profile::ALL),
+                Ok(Matched::Profile(profile))
+            );
         }
     }
 

@@ -67,10 +67,18 @@ struct Seen(BTreeSet<Dialect>);
 
 impl Seen {
     fn state(&mut self, s: &StateField) {
-        self.0.insert(if s.is_object() { Dialect::StateObject } else { Dialect::StateInteger });
+        self.0.insert(if s.is_object() {
+            Dialect::StateObject
+        } else {
+            Dialect::StateInteger
+        });
     }
     fn id(&mut self, id: &Id) {
-        self.0.insert(if id.is_text() { Dialect::IdsString } else { Dialect::IdsNumber });
+        self.0.insert(if id.is_text() {
+            Dialect::IdsString
+        } else {
+            Dialect::IdsNumber
+        });
     }
     fn opt_id(&mut self, id: &Option<Id>) {
         if let Some(id) = id {
@@ -78,7 +86,11 @@ impl Seen {
         }
     }
     fn time(&mut self, t: &str) {
-        self.0.insert(if t.len() == 5 { Dialect::TimeWithoutSeconds } else { Dialect::TimeWithSeconds });
+        self.0.insert(if t.len() == 5 {
+            Dialect::TimeWithoutSeconds
+        } else {
+            Dialect::TimeWithSeconds
+        });
     }
     fn phone(&mut self, p: &Option<String>) {
         if let Some(p) = p {
@@ -96,7 +108,11 @@ impl Seen {
         }
     }
     fn notes(&mut self, n: &Notes) {
-        self.0.insert(if n.is_collection() { Dialect::NotesCollection } else { Dialect::NotesArray });
+        self.0.insert(if n.is_collection() {
+            Dialect::NotesCollection
+        } else {
+            Dialect::NotesArray
+        });
         n.items().iter().for_each(|note| self.note(note));
     }
     fn note(&mut self, n: &Note) {
@@ -107,7 +123,11 @@ impl Seen {
         self.id(&n.model_id);
         self.text(&n.content);
         for d in [n.created_date, n.updated_date] {
-            self.0.insert(if d.is_some() { Dialect::NoteDatesUnix } else { Dialect::NoteDatesNull });
+            self.0.insert(if d.is_some() {
+                Dialect::NoteDatesUnix
+            } else {
+                Dialect::NoteDatesNull
+            });
         }
     }
 }

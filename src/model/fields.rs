@@ -121,7 +121,9 @@ impl<'de> Deserialize<'de> for StateField {
         impl<'de> Visitor<'de> for StateVisitor {
             type Value = StateField;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a state: an integer or an object {\"name\": ..., \"value\": <integer>}")
+                f.write_str(
+                    "a state: an integer or an object {\"name\": ..., \"value\": <integer>}",
+                )
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<StateField, E> {
                 Ok(StateField::Code(v))
@@ -179,7 +181,10 @@ pub struct Note {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Notes {
     List(Vec<Note>),
-    Collection { items: Vec<Note>, escape_when_casting_to_string: bool },
+    Collection {
+        items: Vec<Note>,
+        escape_when_casting_to_string: bool,
+    },
 }
 
 impl Notes {
@@ -247,12 +252,15 @@ impl<'de> Deserialize<'de> for Notes {
                     match key.as_str() {
                         "items" => items = Some(map.next_value::<Vec<Note>>()?),
                         ESCAPE_KEY => escape = Some(map.next_value::<bool>()?),
-                        other => return Err(de::Error::unknown_field(other, &["items", ESCAPE_KEY])),
+                        other => {
+                            return Err(de::Error::unknown_field(other, &["items", ESCAPE_KEY]))
+                        }
                     }
                 }
                 Ok(Notes::Collection {
                     items: items.ok_or_else(|| de::Error::missing_field("items"))?,
-                    escape_when_casting_to_string: escape.ok_or_else(|| de::Error::missing_field(ESCAPE_KEY))?,
+                    escape_when_casting_to_string: escape
+                        .ok_or_else(|| de::Error::missing_field(ESCAPE_KEY))?,
                 })
             }
         }
@@ -265,7 +273,9 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn round_trip<T: Serialize + for<'de> Deserialize<'de>>(v: serde_json::Value) -> serde_json::Value {
+    fn round_trip<T: Serialize + for<'de> Deserialize<'de>>(
+        v: serde_json::Value,
+    ) -> serde_json::Value {
         let t: T = serde_json::from_value(v).expect("parses");
         serde_json::to_value(&t).expect("serializes")
     }
@@ -278,7 +288,10 @@ mod tests {
         for v in [json!(3), json!({"name": "ARRIVED", "value": 3}), json!(99)] {
             assert_eq!(round_trip::<StateField>(v.clone()), v);
         }
-        for v in [json!([]), json!({"items": [], "escapeWhenCastingToString": false})] {
+        for v in [
+            json!([]),
+            json!({"items": [], "escapeWhenCastingToString": false}),
+        ] {
             assert_eq!(round_trip::<Notes>(v.clone()), v);
         }
     }

@@ -36,7 +36,10 @@ impl Checker {
     fn myt(&mut self, path: &str, s: &str) -> Option<Parsed> {
         match parse_timestamp(s) {
             None => {
-                self.flag(path, format!("{s:?} is not an ISO 8601 timestamp with an offset"));
+                self.flag(
+                    path,
+                    format!("{s:?} is not an ISO 8601 timestamp with an offset"),
+                );
                 None
             }
             Some(p) if p.offset_secs != MYT_OFFSET_SECS || p.zulu => {
@@ -52,7 +55,10 @@ impl Checker {
         let u = self.myt(&format!("{at}.updated_at"), updated);
         if let (Some(c), Some(u)) = (c, u) {
             if u.instant < c.instant {
-                self.flag(format!("{at}.updated_at"), format!("{updated} is before created_at {created}"));
+                self.flag(
+                    format!("{at}.updated_at"),
+                    format!("{updated} is before created_at {created}"),
+                );
             }
         }
     }
@@ -84,7 +90,10 @@ impl Checker {
     fn phone(&mut self, path: &str, p: &Option<String>) {
         if let Some(p) = p {
             if !(8..=15).contains(&p.len()) || !p.bytes().all(|b| b.is_ascii_digit()) {
-                self.flag(path, format!("{p:?} is not a phone number of 8 to 15 digits"));
+                self.flag(
+                    path,
+                    format!("{p:?} is not a phone number of 8 to 15 digits"),
+                );
             }
         }
     }
@@ -92,7 +101,10 @@ impl Checker {
     fn name_matches(&mut self, path: &str, code: i64, expected: Option<&str>, actual: &str) {
         if let Some(expected) = expected {
             if expected != actual {
-                self.flag(path, format!("{actual:?} does not name value {code} (expected {expected:?})"));
+                self.flag(
+                    path,
+                    format!("{actual:?} does not name value {code} (expected {expected:?})"),
+                );
             }
         }
     }
@@ -100,7 +112,10 @@ impl Checker {
     fn state_object(&mut self, path: &str, s: &StateField) {
         if let StateField::Object { name, .. } = s {
             if name.trim().is_empty() {
-                self.flag(format!("{path}.name"), "the object form of state has an empty name");
+                self.flag(
+                    format!("{path}.name"),
+                    "the object form of state has an empty name",
+                );
             }
         }
     }
@@ -120,15 +135,25 @@ impl Checker {
         if n.model_type.trim().is_empty() {
             self.flag(format!("{at}.model_type"), "empty");
         }
-        for (field, d) in [("created_date", n.created_date), ("updated_date", n.updated_date)] {
+        for (field, d) in [
+            ("created_date", n.created_date),
+            ("updated_date", n.updated_date),
+        ] {
             if matches!(d, Some(x) if x < 0) {
                 self.flag(format!("{at}.{field}"), "a unix time before 1970");
             }
         }
-        for (field, t) in [("created_at", &n.created_at), ("updated_at", &n.updated_at), ("deleted_at", &n.deleted_at)] {
+        for (field, t) in [
+            ("created_at", &n.created_at),
+            ("updated_at", &n.updated_at),
+            ("deleted_at", &n.deleted_at),
+        ] {
             if let Some(t) = t {
                 if parse_timestamp(t).is_none() {
-                    self.flag(format!("{at}.{field}"), format!("{t:?} is not an ISO 8601 timestamp"));
+                    self.flag(
+                        format!("{at}.{field}"),
+                        format!("{t:?} is not an ISO 8601 timestamp"),
+                    );
                 }
             }
         }
@@ -149,7 +174,10 @@ pub fn violations(p: &Payload) -> Vec<Violation> {
     match &p.data {
         Record::Visit(v) => {
             c.id(&format!("{at}.id"), &v.id);
-            c.opt_id(&format!("{at}.registered_client_id"), &v.registered_client_id);
+            c.opt_id(
+                &format!("{at}.registered_client_id"),
+                &v.registered_client_id,
+            );
             c.id(&format!("{at}.service_id"), &v.service_id);
             c.opt_id(&format!("{at}.staff_id"), &v.staff_id);
             let set = [
@@ -170,28 +198,50 @@ pub fn violations(p: &Payload) -> Vec<Violation> {
             if let Some(t) = &v.appointment_time {
                 c.clock(&format!("{at}.appointment_time"), t);
             }
-            c.phone(&format!("{at}.registered_client_phone"), &v.registered_client_phone);
+            c.phone(
+                &format!("{at}.registered_client_phone"),
+                &v.registered_client_phone,
+            );
             let code = v.state.code();
             c.state_object(&format!("{at}.state"), &v.state);
-            c.name_matches(&format!("{at}.state_name"), code, VisitState(code).name(), &v.state_name);
+            c.name_matches(
+                &format!("{at}.state_name"),
+                code,
+                VisitState(code).name(),
+                &v.state_name,
+            );
             c.notes(at, &v.notes);
             c.created_updated(at, &v.created_at, &v.updated_at);
         }
         Record::Appointment(a) => {
             c.id(&format!("{at}.id"), &a.id);
-            c.opt_id(&format!("{at}.registered_client_id"), &a.registered_client_id);
+            c.opt_id(
+                &format!("{at}.registered_client_id"),
+                &a.registered_client_id,
+            );
             c.id(&format!("{at}.service_id"), &a.service_id);
             c.opt_id(&format!("{at}.staff_id"), &a.staff_id);
-            c.opt_id(&format!("{at}.scheduled_by_staff_id"), &a.scheduled_by_staff_id);
+            c.opt_id(
+                &format!("{at}.scheduled_by_staff_id"),
+                &a.scheduled_by_staff_id,
+            );
             c.date(&format!("{at}.date"), &a.date);
             c.date(&format!("{at}.original_date"), &a.original_date);
             c.clock(&format!("{at}.time"), &a.time);
             c.clock(&format!("{at}.original_time"), &a.original_time);
-            c.phone(&format!("{at}.registered_client_phone"), &a.registered_client_phone);
+            c.phone(
+                &format!("{at}.registered_client_phone"),
+                &a.registered_client_phone,
+            );
             c.phone(&format!("{at}.client_phone"), &a.client_phone);
             let code = a.state.code();
             c.state_object(&format!("{at}.state"), &a.state);
-            c.name_matches(&format!("{at}.state_name"), code, AppointmentState(code).name(), &a.state_name);
+            c.name_matches(
+                &format!("{at}.state_name"),
+                code,
+                AppointmentState(code).name(),
+                &a.state_name,
+            );
             c.name_matches(
                 &format!("{at}.reschedule_state_name"),
                 a.reschedule_state,
@@ -211,7 +261,8 @@ pub fn violations(p: &Payload) -> Vec<Violation> {
                 &a.package_type_name,
             );
             if RescheduleState(a.reschedule_state) == RescheduleState::NOT_RESCHEDULED
-                && (a.date != a.original_date || parse_clock(&a.time) != parse_clock(&a.original_time))
+                && (a.date != a.original_date
+                    || parse_clock(&a.time) != parse_clock(&a.original_time))
             {
                 c.flag(
                     format!("{at}.date"),
@@ -219,7 +270,10 @@ pub fn violations(p: &Payload) -> Vec<Violation> {
                 );
             }
             if matches!(a.duration, Some(d) if d <= 0) {
-                c.flag(format!("{at}.duration"), "must be a positive number of minutes");
+                c.flag(
+                    format!("{at}.duration"),
+                    "must be a positive number of minutes",
+                );
             }
             c.notes(at, &a.notes);
             c.created_updated(at, &a.created_at, &a.updated_at);

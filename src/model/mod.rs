@@ -32,7 +32,11 @@ use serde_json::{Map, Value};
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum ParseError {
     #[error("not JSON: {message} at line {line} column {column}")]
-    Json { message: String, line: usize, column: usize },
+    Json {
+        message: String,
+        line: usize,
+        column: usize,
+    },
     #[error("{path}: {message}")]
     Field { path: String, message: String },
 }
@@ -66,7 +70,10 @@ pub fn parse_payload_slice(bytes: &[u8]) -> Result<Payload, ParseError> {
 /// (`payload` for the payload of a body).
 pub fn parse_payload(value: Value, at: &str) -> Result<Payload, ParseError> {
     let Value::Object(mut map) = value else {
-        return Err(ParseError::field(at, "expected an object with event, timestamp and data"));
+        return Err(ParseError::field(
+            at,
+            "expected an object with event, timestamp and data",
+        ));
     };
     let event = take_string(&mut map, at, "event")?;
     let timestamp = take_string(&mut map, at, "timestamp")?;
@@ -115,7 +122,11 @@ pub(crate) fn kind_of(v: &Value) -> &'static str {
 fn typed<T: serde::de::DeserializeOwned>(value: Value, at: &str) -> Result<T, ParseError> {
     serde_path_to_error::deserialize(value).map_err(|e| {
         let inner = e.path().to_string();
-        let path = if inner == "." { at.to_owned() } else { format!("{at}.{inner}") };
+        let path = if inner == "." {
+            at.to_owned()
+        } else {
+            format!("{at}.{inner}")
+        };
         ParseError::field(path, e.into_inner().to_string())
     })
 }

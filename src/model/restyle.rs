@@ -21,7 +21,11 @@ pub enum DialectMode {
 }
 
 impl DialectMode {
-    pub const ALL: [DialectMode; 3] = [DialectMode::Canonical, DialectMode::Seed, DialectMode::Mixed];
+    pub const ALL: [DialectMode; 3] = [
+        DialectMode::Canonical,
+        DialectMode::Seed,
+        DialectMode::Mixed,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -136,8 +140,12 @@ pub fn apply(p: &mut Payload, axis: Restyle) {
             }
         }
         (Record::Appointment(a), Restyle::TimeWithoutSeconds) => shorten(&mut a.time),
-        (Record::Visit(v), Restyle::NoteDatesNull) => v.notes.items_mut().iter_mut().for_each(null_dates),
-        (Record::Appointment(a), Restyle::NoteDatesNull) => a.notes.items_mut().iter_mut().for_each(null_dates),
+        (Record::Visit(v), Restyle::NoteDatesNull) => {
+            v.notes.items_mut().iter_mut().for_each(null_dates)
+        }
+        (Record::Appointment(a), Restyle::NoteDatesNull) => {
+            a.notes.items_mut().iter_mut().for_each(null_dates)
+        }
         _ => {}
     }
 }

@@ -57,7 +57,15 @@ pub fn civil_from_days(z: i64) -> (i64, i64, i64) {
     let mp = (5 * doy + 2) / 153;
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { yoe + era * 400 + 1 } else { yoe + era * 400 }, m, d)
+    (
+        if m <= 2 {
+            yoe + era * 400 + 1
+        } else {
+            yoe + era * 400
+        },
+        m,
+        d,
+    )
 }
 
 fn days_in_month(y: i64, m: i64) -> i64 {
@@ -120,7 +128,9 @@ pub fn parse_timestamp(s: &str) -> Option<Parsed> {
     }
     let (offset_secs, zulu) = match b.get(i..) {
         Some(b"Z") => (0, true),
-        Some(rest) if rest.len() == 6 && (rest[0] == b'+' || rest[0] == b'-') && rest[3] == b':' => {
+        Some(rest)
+            if rest.len() == 6 && (rest[0] == b'+' || rest[0] == b'-') && rest[3] == b':' =>
+        {
             let (oh, om) = (digits(rest, 1, 2)?, digits(rest, 4, 2)?);
             if oh > 23 || om > 59 {
                 return None;
@@ -201,12 +211,21 @@ mod tests {
         for unix in [0, 1_705_581_858, 1_706_480_685, 4_102_444_799] {
             let t = format_myt(unix);
             assert!(t.ends_with("+08:00"));
-            assert_eq!(parse_timestamp(&t).expect("own output parses").instant.unix, unix);
+            assert_eq!(
+                parse_timestamp(&t).expect("own output parses").instant.unix,
+                unix
+            );
             let z = format_laravel_utc(unix);
-            assert_eq!(parse_timestamp(&z).expect("own output parses").instant.unix, unix);
+            assert_eq!(
+                parse_timestamp(&z).expect("own output parses").instant.unix,
+                unix
+            );
         }
         assert_eq!(format_myt(1_705_581_858), "2024-01-18T20:44:18+08:00");
-        assert_eq!(format_laravel_utc(1_705_581_858), "2024-01-18T12:44:18.000000Z");
+        assert_eq!(
+            format_laravel_utc(1_705_581_858),
+            "2024-01-18T12:44:18.000000Z"
+        );
     }
 
     #[test]
