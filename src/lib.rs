@@ -2,3 +2,4 @@
 pub mod model;
 pub mod signing;
 pub mod rng;
+pub mod reference;
