@@ -1,12 +1,29 @@
-//! chup-harness: plays Chup Online against a webhook receiver.
+//! chup-harness plays Chup Online against a webhook receiver (an HIS).
+//!
+//! The split, from data to verdicts:
+//! - [`model`]: what a Chup payload is, every dialect of the real sender,
+//!   the invariants, restyling between dialects;
+//! - [`signing`]: signing profiles, the body layout, sign and verify;
+//! - [`generate`]: seeded, valid payloads of every event;
+//! - [`clinic`] and [`scenario`]: a simulated clinic and the scenario
+//!   contracts written against it;
+//! - [`transport`], [`runner`], [`check`], [`snapshot`]: firing deliveries
+//!   and judging the answers against the protocol contract and snapshots;
+//! - [`report`]: human, JSON and JUnit output from one run report;
+//! - [`reference`]: a correct receiver, the default target.
+//!
+//! Outcomes (a failed check, a timeout of the receiver) are data; `Err`
+//! means the harness could not run. Exit codes live in [`exit_code`].
+
+pub mod check;
+pub mod duration;
+pub mod examples;
 pub mod exit_code;
 pub mod input;
 pub mod model;
+pub mod reference;
 pub mod rng;
 pub mod signing;
-pub mod duration;
-pub mod transport;
-pub mod status;
 pub mod snapshot;
-pub mod check;
-pub mod examples;
+pub mod status;
+pub mod transport;
