@@ -4,11 +4,22 @@ BIN := target/release/chup-harness
 
 .PHONY: help build test lint fmt contract-test bench clean
 
+# make contract-test against your receiver:
+#   HIS_URL=https://his.example/chup/webhook CHUP_SECRET=... STATE_URL='https://his.example/chup/{kind}/{id}' make contract-test
+# Without HIS_URL the built-in reference receiver is tested.
+HIS_URL ?=
+STATE_URL ?=
+SNAPSHOTS ?=
+RUN_FLAGS ?=
+
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
 
 build: ## build the release binary
 	$(CARGO) build --release --locked
+
+contract-test: build ## the contract suite against HIS_URL (default: the built-in reference receiver)
+	$(BIN) run $(if $(HIS_URL),--target '$(HIS_URL)') $(if $(STATE_URL),--state-url '$(STATE_URL)') $(if $(SNAPSHOTS),--snapshots '$(SNAPSHOTS)') --junit target/contract-test.junit.xml --json target/contract-test.json $(RUN_FLAGS)
 
 test: ## run every test (unit, integration, CLI)
 	$(CARGO) test --locked

@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::Write;
 use std::path::PathBuf;
 
-const EXIT_CODES: &str =
+pub const EXIT_CODES: &str =
     "Exit codes: 0 success, 1 negative verdict (invalid signature or payload, failed check), \
 2 usage or input error, 3 target unreachable.";
 
@@ -26,9 +26,12 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    Run(crate::run_cmd::RunArgs),
+    Generate(GenerateArgs),
     Sign(SignArgs),
     Verify(VerifyArgs),
     Inspect(InspectArgs),
+    ReferenceHis(crate::run_cmd::ReferenceArgs),
 }
 
 /// Where the signing secret comes from. Precedence: --secret, then
@@ -174,10 +177,103 @@ pub struct InspectArgs {
 
 pub fn run(cli: Cli) -> Result<i32> {
     match cli.command {
+        Command::Run(a) => crate::run_cmd::run(a),
+        Command::ReferenceHis(a) => crate::run_cmd::reference_his(a),
+        Command::Generate(a) => generate(a),
         Command::Sign(a) => sign(a),
         Command::Verify(a) => verify(a),
         Command::Inspect(a) => inspect(a),
     }
+}
+
+/// Generate valid Chup webhook bodies as NDJSON on stdout.
+///
+/// One full signed body per line in the SPEC layout (or bare payloads with
+/// --unsigned). Every payload keeps the model's invariants. The same seed
+/// and flags give byte-identical output; without --seed a seed is drawn and
+/// printed to stderr. Streams in constant memory: `--count 1000000 | head`
+/// prints at once.
+///
+/// Events: appointment_created, appointment_updated, live_queue_created and
+/// live_queue_updated follow the Chup docs' examples. The payloads of the
+/// other thirteen (appointment_deleted, live_queue_deleted, client_*,
+/// service_*, service_staffs_updated, staff_*, staff_services_updated) are
+/// ASSUMED by this project: the docs name the events but show no payload.
+#[derive(Args, Debug)]
+#[command(after_help = EXIT_CODES)]
+pub struct GenerateArgs {
+    /// An event name from the catalogue, or `all` (each line picks one at random).
+    #[arg(long, default_value = "all", value_name = "NAME|all")]
+    pub event: Vec<String>,
+    /// How many bodies [default: 10; 0 means no end].
+    #[arg(long, default_value_t = 10)]
+    pub count: u64,
+    /// Seed for reproducible output [default: drawn, printed to stderr].
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Which dialects of the real sender to produce.
+    #[arg(long, value_enum, default_value_t)]
+    pub dialect: DialectArg,
+    #[command(flatten)]
+    pub secret: SecretArgs,
+    /// How payloads are encoded before signing.
+    #[arg(long, value_enum, default_value_t)]
+    pub signing: SigningArg,
+    /// Print bare payloads, without signature.
+    #[arg(long)]
+    pub unsigned: bool,
+}
+
+fn generate(a: GenerateArgs) -> Result<i32> {
+    use chup_harness::generate::{write_ndjson, GenerateOptions};
+    use chup_harness::model::EventName;
+    let mut events = Vec::new();
+    for name in a.event.iter().flat_map(|e| e.split(',')) {
+        let name = name.trim();
+        if name == "all" {
+            events.extend(EventName::ALL);
+        } else {
+            let event = EventName::parse(name).with_context(|| {
+                let known: Vec<&str> = EventName::ALL.iter().map(|e| e.as_str()).collect();
+                format!("--event {name:?} is not a Chup event (known: all, {})", known.join(", "))
+            })?;
+            events.push(event);
+        }
+    }
+    events.sort();
+    events.dedup();
+    let seed = match a.seed {
+        Some(s) => s,
+        None => {
+            let s = drawn_seed();
+            eprintln!("chup-harness: seed {s} (rerun with --seed {s} for the same output)");
+            s
+        }
+    };
+    let opts = GenerateOptions {
+        events,
+        count: (a.count > 0).then_some(a.count),
+        seed,
+        mode: a.dialect.into(),
+        secret: a.secret.resolve()?,
+        profile: a.signing.into(),
+        unsigned: a.unsigned,
+    };
+    let mut out = std::io::stdout().lock();
+    match write_ndjson(&opts, &mut out) {
+        Ok(_) => Ok(exit_code::SUCCESS),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(exit_code::SUCCESS),
+        Err(e) => Err(e).context("cannot write to stdout"),
+    }
+}
+
+/// A seed from the clock and the process id: different on every call.
+pub fn drawn_seed() -> u64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or_default();
+    chup_harness::rng::Rng::new(nanos ^ (u64::from(std::process::id()) << 32)).next_u64() >> 11
 }
 
 fn docs(file: &Option<PathBuf>) -> Result<(Source, Vec<Doc>)> {

@@ -613,3 +613,9 @@ fn snapshot_case(
     }
     Ok(case)
 }
+
+/// The first line of `s`, at most `max` bytes, for one-line displays.
+pub fn truncate_line(s: &str, max: usize) -> String {
+    let line = s.lines().next().unwrap_or("");
+    probe::truncate(line, max)
+}
