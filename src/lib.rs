@@ -19,6 +19,7 @@ pub mod check;
 pub mod duration;
 pub mod examples;
 pub mod exit_code;
+pub mod generate;
 pub mod input;
 pub mod model;
 pub mod reference;
