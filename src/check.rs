@@ -79,12 +79,14 @@ impl CheckId {
                 "(5) the same delivery twice, at once and later, gets 2xx both times; with a state URL, the second had no effect"
             }
             CheckId::OutOfOrderNewestWins => {
-                "(6) an older update arriving after a newer one gets 2xx; with a state URL, the newer state stands"
+                "(6) an older update after a newer one, a create after its update, and a burst of concurrent updates of one visit get 2xx; with a state URL, the newest state stands"
             }
             CheckId::DialectsAccepted => {
                 "(7) every dialect of the sender (state object, notes collection, string ids, HH:MM, phone lengths, null note dates, non-ASCII) and every docs example gets 2xx; with a state URL, the state was read right"
             }
-            CheckId::BurstNo5xx => "(8) a burst of concurrent deliveries (at least 32 in flight) gets no 5xx and no transport error",
+            CheckId::BurstNo5xx => {
+                "(8) a burst of concurrent deliveries (at least 32 in flight) gets no 5xx and no transport error; with a state URL, every record exists"
+            }
             CheckId::HostileContentSafe => {
                 "(9) SQL/HTML metacharacters, emoji, RTL text and a 256 KiB note get 2xx and, with a state URL, are stored verbatim; a body over 1 MiB gets 2xx or 413, never 5xx"
             }

@@ -335,7 +335,7 @@ pub(super) async fn duplicate(ctx: Arc<Ctx>) -> Vec<Case> {
 }
 
 /// (6) Older updates after newer ones.
-pub(super) async fn out_of_order(ctx: Arc<Ctx>) -> Vec<Case> {
+pub(super) async fn out_of_order(ctx: Arc<Ctx>, n: usize) -> Vec<Case> {
     let check = CheckId::OutOfOrderNewestWins;
     let set = ctx.expect(check);
     let f = &ctx.fixture;
@@ -364,6 +364,30 @@ pub(super) async fn out_of_order(ctx: Arc<Ctx>) -> Vec<Case> {
     let x = ctx.send_payload(&visit_created(&v), "create after its update").await;
     b.expect(&x, &set, "live_queue_created (updated_at +0 s)");
     b.effect(state_is(&ctx.seen(RecordKind::Visit, id).await, Some(3), &visit_label(id)));
+    cases.push(b.done());
+    // Concurrent updates of one visit: the newest must stand, none lost.
+    let v = f.visit(f.at(0));
+    let id = id_of(&visit_created(&v));
+    let mut b = Builder::new(check, format!("{n} live_queue_updated of one visit in flight at once: the newest stands"));
+    let x = ctx.send_payload(&visit_created(&v), "clean create (setup)").await;
+    b.expect(&x, &StatusSet::success(), "setup: live_queue_created");
+    let set_ok = ctx.expect(check);
+    let cycle = [VisitState::ALERTED, VisitState::ARRIVED, VisitState::SERVING];
+    let mut newest = VisitState::IN_QUEUE;
+    let mut set = tokio::task::JoinSet::new();
+    for i in 0..n {
+        let state = cycle[i % cycle.len()];
+        newest = state;
+        let (_, p) = visit_updated(&v, state, f.at(10 + i as i64));
+        let c = ctx.clone();
+        set.spawn(async move { c.send_payload(&p, "concurrent update").await });
+    }
+    while let Some(r) = set.join_next().await {
+        if let Ok(x) = r {
+            b.expect(&x, &set_ok, "concurrent update");
+        }
+    }
+    b.effect(state_is(&ctx.seen(RecordKind::Visit, id).await, Some(newest.0), &visit_label(id)));
     cases.push(b.done());
     cases
 }
@@ -503,29 +527,6 @@ pub(super) async fn burst(ctx: Arc<Ctx>, n: usize) -> Vec<Case> {
     }
     cases.push(b.done());
 
-    // Concurrent updates of one visit: the newest must stand, none lost.
-    let v = f.visit(f.at(0));
-    let id = id_of(&visit_created(&v));
-    let mut b = Builder::new(check, format!("{n} live_queue_updated of one visit in flight at once"));
-    let x = ctx.send_payload(&visit_created(&v), "clean create (setup)").await;
-    b.expect(&x, &StatusSet::success(), "setup: live_queue_created");
-    let cycle = [VisitState::ALERTED, VisitState::ARRIVED, VisitState::SERVING];
-    let mut newest = VisitState::IN_QUEUE;
-    let mut set = tokio::task::JoinSet::new();
-    for i in 0..n {
-        let state = cycle[i % cycle.len()];
-        newest = state;
-        let (_, p) = visit_updated(&v, state, f.at(10 + i as i64));
-        let c = ctx.clone();
-        set.spawn(async move { c.send_payload(&p, "concurrent update").await });
-    }
-    while let Some(r) = set.join_next().await {
-        if let Ok(x) = r {
-            b.no_5xx(&x, "concurrent update");
-        }
-    }
-    b.effect(state_is(&ctx.seen(RecordKind::Visit, id).await, Some(newest.0), &visit_label(id)));
-    cases.push(b.done());
     cases
 }
 

@@ -329,7 +329,7 @@ pub async fn run(config: RunConfig, events: Option<UnboundedSender<Event>>) -> R
             CheckId::MalformedRejected => cases::malformed(c).await,
             CheckId::UnknownEventAccepted => cases::unknown_event(c).await,
             CheckId::DuplicateIdempotent => cases::duplicate(c).await,
-            CheckId::OutOfOrderNewestWins => cases::out_of_order(c).await,
+            CheckId::OutOfOrderNewestWins => cases::out_of_order(c, config.burst.max(32)).await,
             CheckId::DialectsAccepted => cases::dialects(c).await,
             CheckId::BurstNo5xx => cases::burst(c, config.burst.max(32)).await,
             CheckId::HostileContentSafe => cases::hostile(c).await,
