@@ -1,4 +1,5 @@
 //! chup-harness: plays Chup Online against a webhook receiver.
+pub mod clinic;
 pub mod model;
-pub mod signing;
 pub mod rng;
+pub mod signing;
