@@ -2,4 +2,5 @@
 pub mod clinic;
 pub mod model;
 pub mod rng;
+pub mod scenario;
 pub mod signing;
