@@ -16,6 +16,7 @@
 //! means the harness could not run. Exit codes live in [`exit_code`].
 
 pub mod check;
+pub mod clinic;
 pub mod duration;
 pub mod examples;
 pub mod exit_code;
@@ -23,6 +24,10 @@ pub mod generate;
 pub mod input;
 pub mod model;
 pub mod reference;
+pub mod report;
+pub mod rng;
+pub mod runner;
+pub mod scenario;
 pub mod rng;
 pub mod signing;
 pub mod snapshot;
