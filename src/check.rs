@@ -98,7 +98,9 @@ impl CheckId {
     /// The statuses the check accepts unless configured otherwise.
     pub fn default_expect(self) -> StatusSet {
         match self {
-            CheckId::BadSignatureRejected | CheckId::MissingSignatureRejected => StatusSet::codes(&[401, 403]),
+            CheckId::BadSignatureRejected | CheckId::MissingSignatureRejected => {
+                StatusSet::codes(&[401, 403])
+            }
             CheckId::MalformedRejected => StatusSet::codes(&[400, 422]),
             _ => StatusSet::success(),
         }
@@ -106,7 +108,10 @@ impl CheckId {
 
     /// True when the check sends deliveries of its own (not only judges others).
     pub fn sends(self) -> bool {
-        !matches!(self, CheckId::ValidAccepted | CheckId::LatencyBudget | CheckId::SnapshotMatch)
+        !matches!(
+            self,
+            CheckId::ValidAccepted | CheckId::LatencyBudget | CheckId::SnapshotMatch
+        )
     }
 }
 
@@ -119,10 +124,13 @@ impl fmt::Display for CheckId {
 impl FromStr for CheckId {
     type Err = String;
     fn from_str(s: &str) -> Result<CheckId, String> {
-        CheckId::ALL.into_iter().find(|c| c.name() == s).ok_or_else(|| {
-            let names: Vec<&str> = CheckId::ALL.iter().map(|c| c.name()).collect();
-            format!("unknown check {s:?} (known: {})", names.join(", "))
-        })
+        CheckId::ALL
+            .into_iter()
+            .find(|c| c.name() == s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = CheckId::ALL.iter().map(|c| c.name()).collect();
+                format!("unknown check {s:?} (known: {})", names.join(", "))
+            })
     }
 }
 
@@ -211,9 +219,17 @@ pub struct CheckSummary {
 
 /// Sums cases into a check's verdict: failed if any case failed, skipped if
 /// not selected, otherwise passed (noting effects that were not observed).
-pub fn summarize(check: CheckId, selected: bool, expect: &StatusSet, cases: &[Case]) -> CheckSummary {
+pub fn summarize(
+    check: CheckId,
+    selected: bool,
+    expect: &StatusSet,
+    cases: &[Case],
+) -> CheckSummary {
     let mine: Vec<&Case> = cases.iter().filter(|c| c.check == check).collect();
-    let failed = mine.iter().filter(|c| c.verdict() == Verdict::Failed).count();
+    let failed = mine
+        .iter()
+        .filter(|c| c.verdict() == Verdict::Failed)
+        .count();
     let not_observed = mine.iter().any(|c| c.effect == Verdict::NotObserved);
     let verdict = if !selected {
         Verdict::Skipped

@@ -26,7 +26,7 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    Run(crate::run_cmd::RunArgs),
+    Run(Box<crate::run_cmd::RunArgs>),
     Generate(GenerateArgs),
     Sign(SignArgs),
     Verify(VerifyArgs),
@@ -177,7 +177,7 @@ pub struct InspectArgs {
 
 pub fn run(cli: Cli) -> Result<i32> {
     match cli.command {
-        Command::Run(a) => crate::run_cmd::run(a),
+        Command::Run(a) => crate::run_cmd::run(*a),
         Command::ReferenceHis(a) => crate::run_cmd::reference_his(a),
         Command::Generate(a) => generate(a),
         Command::Sign(a) => sign(a),
@@ -235,7 +235,10 @@ fn generate(a: GenerateArgs) -> Result<i32> {
         } else {
             let event = EventName::parse(name).with_context(|| {
                 let known: Vec<&str> = EventName::ALL.iter().map(|e| e.as_str()).collect();
-                format!("--event {name:?} is not a Chup event (known: all, {})", known.join(", "))
+                format!(
+                    "--event {name:?} is not a Chup event (known: all, {})",
+                    known.join(", ")
+                )
             })?;
             events.push(event);
         }

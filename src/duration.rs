@@ -6,7 +6,9 @@ use std::time::Duration;
 /// Parses `500ms`, `5s`, `1.5s`, `2m`, `1h`; a bare number is seconds.
 pub fn parse(text: &str) -> Result<Duration, String> {
     let t = text.trim();
-    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
     let value: f64 = num
         .parse()
@@ -16,10 +18,16 @@ pub fn parse(text: &str) -> Result<Duration, String> {
         "" | "s" => value,
         "m" | "min" => value * 60.0,
         "h" => value * 3600.0,
-        other => return Err(format!("{text:?}: unknown unit {other:?} (use ms, s, m or h)")),
+        other => {
+            return Err(format!(
+                "{text:?}: unknown unit {other:?} (use ms, s, m or h)"
+            ))
+        }
     };
     if !secs.is_finite() || secs <= 0.0 || secs > 86_400.0 * 7.0 {
-        return Err(format!("{text:?} is out of range (more than 0, at most a week)"));
+        return Err(format!(
+            "{text:?} is out of range (more than 0, at most a week)"
+        ));
     }
     Ok(Duration::from_secs_f64(secs))
 }

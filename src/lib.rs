@@ -28,7 +28,6 @@ pub mod report;
 pub mod rng;
 pub mod runner;
 pub mod scenario;
-pub mod rng;
 pub mod signing;
 pub mod snapshot;
 pub mod status;

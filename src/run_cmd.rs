@@ -133,7 +133,9 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 
 pub fn reference_his(a: ReferenceArgs) -> Result<i32> {
     let faults = match &a.fault {
-        Some(f) => Faults::parse_list(f).map_err(anyhow::Error::msg).context("--fault")?,
+        Some(f) => Faults::parse_list(f)
+            .map_err(anyhow::Error::msg)
+            .context("--fault")?,
         None => Faults::default(),
     };
     let config = ReferenceConfig {
@@ -145,11 +147,16 @@ pub fn reference_his(a: ReferenceArgs) -> Result<i32> {
     runtime()?.block_on(async {
         let running = reference::start(config, a.listen).await?;
         println!("reference receiver: webhook {}", running.webhook_url());
-        println!("state probe: --state-url '{}'", running.state_url_template());
+        println!(
+            "state probe: --state-url '{}'",
+            running.state_url_template()
+        );
         if !faults.is_none() {
             println!("faults on purpose: {faults}");
         }
-        tokio::signal::ctrl_c().await.context("cannot wait for Ctrl-C")?;
+        tokio::signal::ctrl_c()
+            .await
+            .context("cannot wait for Ctrl-C")?;
         running.shutdown().await;
         Ok::<_, anyhow::Error>(())
     })?;
@@ -161,7 +168,11 @@ fn checks_from(names: &[String], flag: &str) -> Result<BTreeSet<CheckId>> {
         .iter()
         .flat_map(|n| n.split(','))
         .filter(|n| !n.trim().is_empty())
-        .map(|n| n.trim().parse::<CheckId>().map_err(|e| anyhow::anyhow!("{flag}: {e}")))
+        .map(|n| {
+            n.trim()
+                .parse::<CheckId>()
+                .map_err(|e| anyhow::anyhow!("{flag}: {e}"))
+        })
         .collect()
 }
 
@@ -172,15 +183,24 @@ fn list(scenarios: &[scenario::ScenarioDef]) {
     }
     println!("\nchecks:");
     for c in CheckId::ALL {
-        println!("  {:<28} [{}] {}", c.name(), c.default_expect(), c.description());
+        println!(
+            "  {:<28} [{}] {}",
+            c.name(),
+            c.default_expect(),
+            c.description()
+        );
     }
 }
 
 pub fn run(a: RunArgs) -> Result<i32> {
     let secret = a.secret.resolve()?;
-    let timeout = chup_harness::duration::parse(&a.timeout).map_err(anyhow::Error::msg).context("--timeout")?;
+    let timeout = chup_harness::duration::parse(&a.timeout)
+        .map_err(anyhow::Error::msg)
+        .context("--timeout")?;
     let budget = match &a.budget {
-        Some(b) => chup_harness::duration::parse(b).map_err(anyhow::Error::msg).context("--budget")?,
+        Some(b) => chup_harness::duration::parse(b)
+            .map_err(anyhow::Error::msg)
+            .context("--budget")?,
         None => timeout,
     };
     let mut scenarios = scenario::builtin();
@@ -193,12 +213,20 @@ pub fn run(a: RunArgs) -> Result<i32> {
         return Ok(exit_code::SUCCESS);
     }
     if !a.scenario.is_empty() {
-        let wanted: Vec<&str> = a.scenario.iter().flat_map(|s| s.split(',')).map(str::trim).collect();
+        let wanted: Vec<&str> = a
+            .scenario
+            .iter()
+            .flat_map(|s| s.split(','))
+            .map(str::trim)
+            .collect();
         if wanted != ["none"] {
             for w in &wanted {
                 if !scenarios.iter().any(|s| s.name() == *w) {
                     let known: Vec<&str> = scenarios.iter().map(|s| s.name()).collect();
-                    bail!("--scenario {w:?} is not a known scenario (known: {})", known.join(", "));
+                    bail!(
+                        "--scenario {w:?} is not a known scenario (known: {})",
+                        known.join(", ")
+                    );
                 }
             }
         }
@@ -206,18 +234,29 @@ pub fn run(a: RunArgs) -> Result<i32> {
     }
     let only = checks_from(&a.only, "--only")?;
     let skip = checks_from(&a.skip, "--skip")?;
-    let mut selected: BTreeSet<CheckId> = if only.is_empty() { CheckId::ALL.into_iter().collect() } else { only };
+    let mut selected: BTreeSet<CheckId> = if only.is_empty() {
+        CheckId::ALL.into_iter().collect()
+    } else {
+        only
+    };
     selected.retain(|c| !skip.contains(c));
     if selected.is_empty() {
         bail!("--only/--skip leave no check to run");
     }
     let mut expect = BTreeMap::new();
     for e in &a.expect {
-        let (name, set) = e
-            .split_once('=')
-            .with_context(|| format!("--expect {e:?}: expected CHECK=STATUSES, e.g. malformed-rejected=400,422"))?;
-        let check: CheckId = name.trim().parse().map_err(anyhow::Error::msg).context("--expect")?;
-        let set: StatusSet = set.parse().map_err(anyhow::Error::msg).with_context(|| format!("--expect {e:?}"))?;
+        let (name, set) = e.split_once('=').with_context(|| {
+            format!("--expect {e:?}: expected CHECK=STATUSES, e.g. malformed-rejected=400,422")
+        })?;
+        let check: CheckId = name
+            .trim()
+            .parse()
+            .map_err(anyhow::Error::msg)
+            .context("--expect")?;
+        let set: StatusSet = set
+            .parse()
+            .map_err(anyhow::Error::msg)
+            .with_context(|| format!("--expect {e:?}"))?;
         expect.insert(check, set);
     }
     let mut headers = Vec::new();
@@ -229,7 +268,9 @@ pub fn run(a: RunArgs) -> Result<i32> {
     }
     let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
     if a.accept && ci {
-        bail!("--accept with CI set: CI never writes snapshots; accept them locally and commit them");
+        bail!(
+            "--accept with CI set: CI never writes snapshots; accept them locally and commit them"
+        );
     }
     let mode = if ci {
         Mode::Ci
@@ -240,14 +281,28 @@ pub fn run(a: RunArgs) -> Result<i32> {
     };
     for (flag, path) in [("--json", &a.json), ("--junit", &a.junit)] {
         if let Some(p) = path {
-            let parent = p.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+            let parent = p
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(std::path::Path::new("."));
             if !parent.is_dir() {
-                bail!("{flag} {}: the directory {} does not exist", p.display(), parent.display());
+                bail!(
+                    "{flag} {}: the directory {} does not exist",
+                    p.display(),
+                    parent.display()
+                );
             }
         }
     }
-    let default_snaps = if a.target.is_some() { "snapshots/receiver" } else { "snapshots/reference" };
-    let snap_dir = a.snapshots.clone().unwrap_or_else(|| PathBuf::from(default_snaps));
+    let default_snaps = if a.target.is_some() {
+        "snapshots/receiver"
+    } else {
+        "snapshots/reference"
+    };
+    let snap_dir = a
+        .snapshots
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(default_snaps));
     let id_base = a.id_base.unwrap_or_else(|| {
         // Below 2^31 so a receiver keeping ids in 32-bit columns is not
         // failed for it; aligned so runs do not overlap.
@@ -268,8 +323,12 @@ pub fn run(a: RunArgs) -> Result<i32> {
                     secret: secret.clone(),
                     ..ReferenceConfig::default()
                 };
-                let running = reference::start(config, SocketAddr::from(([127, 0, 0, 1], 0))).await?;
-                let state = a.state_url.clone().or_else(|| Some(running.state_url_template()));
+                let running =
+                    reference::start(config, SocketAddr::from(([127, 0, 0, 1], 0))).await?;
+                let state = a
+                    .state_url
+                    .clone()
+                    .or_else(|| Some(running.state_url_template()));
                 (running.webhook_url(), state, Some(running))
             }
         };
@@ -278,7 +337,10 @@ pub fn run(a: RunArgs) -> Result<i32> {
         if a.target.is_none() {
             rerun = "chup-harness run".to_owned();
         } else if let Some(s) = &state_url {
-            rerun.push_str(&format!(" --state-url '{}'", chup_harness::transport::redact_url_text(s)));
+            rerun.push_str(&format!(
+                " --state-url '{}'",
+                chup_harness::transport::redact_url_text(s)
+            ));
         }
         if a.signing != SigningArg::Compact {
             rerun.push_str(" --signing php");
@@ -327,10 +389,16 @@ pub fn run(a: RunArgs) -> Result<i32> {
     };
     print!("{}", chup_harness::report::human(&report));
     if let Some(p) = &a.json {
-        std::fs::write(p, chup_harness::report::json(&report)).with_context(|| format!("cannot write --json {}", p.display()))?;
+        std::fs::write(p, chup_harness::report::json(&report))
+            .with_context(|| format!("cannot write --json {}", p.display()))?;
     }
     if let Some(p) = &a.junit {
-        std::fs::write(p, chup_harness::report::junit(&report)).with_context(|| format!("cannot write --junit {}", p.display()))?;
+        std::fs::write(p, chup_harness::report::junit(&report))
+            .with_context(|| format!("cannot write --junit {}", p.display()))?;
     }
-    Ok(if report.passed { exit_code::SUCCESS } else { exit_code::FAILED })
+    Ok(if report.passed {
+        exit_code::SUCCESS
+    } else {
+        exit_code::FAILED
+    })
 }

@@ -28,9 +28,14 @@ pub enum Mode {
 pub enum Outcome {
     Matched,
     /// No snapshot existed; `written` is the pending or accepted file, if any.
-    New { written: Option<PathBuf> },
+    New {
+        written: Option<PathBuf>,
+    },
     /// The snapshot differs; `diff` is a unified diff old → new.
-    Changed { diff: String, written: Option<PathBuf> },
+    Changed {
+        diff: String,
+        written: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -55,13 +60,22 @@ pub struct Store {
 /// A file name part from a scenario or step name: `[a-z0-9-_]` only.
 fn slug(s: &str) -> String {
     s.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c.to_ascii_lowercase() } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
         .collect()
 }
 
 impl Store {
     pub fn new(dir: impl Into<PathBuf>, mode: Mode) -> Store {
-        Store { dir: dir.into(), mode }
+        Store {
+            dir: dir.into(),
+            mode,
+        }
     }
 
     pub fn dir(&self) -> &Path {
@@ -73,22 +87,36 @@ impl Store {
     }
 
     pub fn path_for(&self, scenario: &str, step: &str) -> PathBuf {
-        self.dir.join(format!("{}__{}.snap", slug(scenario), slug(step)))
+        self.dir
+            .join(format!("{}__{}.snap", slug(scenario), slug(step)))
     }
 
     /// Holds `rendered` against the snapshot of `scenario`/`step`.
-    pub fn check(&self, scenario: &str, step: &str, title: &str, rendered: &str) -> Result<Outcome, SnapshotError> {
+    pub fn check(
+        &self,
+        scenario: &str,
+        step: &str,
+        title: &str,
+        rendered: &str,
+    ) -> Result<Outcome, SnapshotError> {
         let path = self.path_for(scenario, step);
-        let new = insta::internals::TextSnapshotContents::new(rendered.to_owned(), insta::TextSnapshotKind::File);
+        let new = insta::internals::TextSnapshotContents::new(
+            rendered.to_owned(),
+            insta::TextSnapshotKind::File,
+        );
         let old = if path.exists() {
             let snap = insta::Snapshot::from_file(&path).map_err(|e| SnapshotError::Corrupt {
                 path: path.display().to_string(),
                 message: e.to_string(),
             })?;
-            let text = snap.contents().as_text().cloned().ok_or_else(|| SnapshotError::Corrupt {
-                path: path.display().to_string(),
-                message: "a binary snapshot where a text one was expected".to_owned(),
-            })?;
+            let text =
+                snap.contents()
+                    .as_text()
+                    .cloned()
+                    .ok_or_else(|| SnapshotError::Corrupt {
+                        path: path.display().to_string(),
+                        message: "a binary snapshot where a text one was expected".to_owned(),
+                    })?;
             Some(text)
         } else {
             None
@@ -117,7 +145,13 @@ impl Store {
         }
     }
 
-    fn write(&self, approved: &Path, pending: &Path, title: &str, rendered: &str) -> Result<Option<PathBuf>, SnapshotError> {
+    fn write(
+        &self,
+        approved: &Path,
+        pending: &Path,
+        title: &str,
+        rendered: &str,
+    ) -> Result<Option<PathBuf>, SnapshotError> {
         let target = match self.mode {
             Mode::Ci => return Ok(None),
             Mode::Pending => pending,
@@ -129,7 +163,8 @@ impl Store {
         };
         std::fs::create_dir_all(&self.dir).map_err(io)?;
         let expression = serde_json::to_string(title).expect("a string serializes");
-        let text = format!("---\nsource: chup-harness\nexpression: {expression}\n---\n{rendered}\n");
+        let text =
+            format!("---\nsource: chup-harness\nexpression: {expression}\n---\n{rendered}\n");
         std::fs::write(target, text).map_err(io)?;
         if self.mode == Mode::Accept && pending.exists() {
             let _ = std::fs::remove_file(pending);
@@ -166,7 +201,13 @@ pub type Volatile = Vec<(String, Value)>;
 
 /// Renders a response for a snapshot: status, content type and body (JSON
 /// pretty-printed with `redact` paths and volatile values replaced).
-pub fn render(status: u16, content_type: Option<&str>, body: &[u8], redact: &[String], volatile: &Volatile) -> String {
+pub fn render(
+    status: u16,
+    content_type: Option<&str>,
+    body: &[u8],
+    redact: &[String],
+    volatile: &Volatile,
+) -> String {
     let ct = content_type.map(|c| c.split(';').next().unwrap_or(c).trim().to_owned());
     let mut out = format!("status: {status}\n");
     if let Some(ct) = &ct {
@@ -215,7 +256,9 @@ fn replace_volatile(v: &mut Value, volatile: &Volatile) {
 /// Equal as JSON, or the same id written as a number and as a string.
 fn same_leaf(a: &Value, b: &Value) -> bool {
     match (a, b) {
-        (Value::Number(n), Value::String(s)) | (Value::String(s), Value::Number(n)) => n.to_string() == *s,
+        (Value::Number(n), Value::String(s)) | (Value::String(s), Value::Number(n)) => {
+            n.to_string() == *s
+        }
         _ => a == b,
     }
 }
@@ -243,7 +286,11 @@ fn parse_path(path: &str) -> Vec<Seg> {
         if let Some(r) = rest.strip_prefix('.') {
             let end = r.find(['.', '[']).unwrap_or(r.len());
             let key = &r[..end];
-            segs.push(if key == "*" { Seg::AnyKey } else { Seg::Key(key.to_owned()) });
+            segs.push(if key == "*" {
+                Seg::AnyKey
+            } else {
+                Seg::Key(key.to_owned())
+            });
             rest = &r[end..];
         } else if let Some(r) = rest.strip_prefix('[') {
             let end = r.find(']').unwrap_or(r.len());
@@ -299,8 +346,12 @@ mod tests {
             &[".items[].id".into(), ".meta.*".into()],
             &vec![("data.id".into(), json!(123))],
         );
-        assert!(text.starts_with("status: 200\ncontent-type: application/json\nbody:\n"), "{text}");
-        let v: Value = serde_json::from_str(text.split_once("body:\n").expect("body").1).expect("json");
+        assert!(
+            text.starts_with("status: 200\ncontent-type: application/json\nbody:\n"),
+            "{text}"
+        );
+        let v: Value =
+            serde_json::from_str(text.split_once("body:\n").expect("body").1).expect("json");
         assert_eq!(v["id"], "[data.id]");
         assert_eq!(v["echo"], "[data.id]");
         assert_eq!(v["items"][0]["id"], "[redacted]");
@@ -310,20 +361,40 @@ mod tests {
 
     #[test]
     fn pending_then_accept_then_match_then_change() {
-        let dir = std::env::temp_dir().join(format!("chup-snap-{}-{:?}", std::process::id(), std::thread::current().id()));
+        let dir = std::env::temp_dir().join(format!(
+            "chup-snap-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
         let _ = std::fs::remove_dir_all(&dir);
         let pending = Store::new(&dir, Mode::Pending);
-        let first = pending.check("move", "01-join", "t", "status: 200").expect("ok");
-        assert!(matches!(first, Outcome::New { written: Some(ref p) } if p.to_string_lossy().ends_with("move__01-join.snap.new")));
+        let first = pending
+            .check("move", "01-join", "t", "status: 200")
+            .expect("ok");
+        assert!(
+            matches!(first, Outcome::New { written: Some(ref p) } if p.to_string_lossy().ends_with("move__01-join.snap.new"))
+        );
         assert_eq!(pending.accept_pending().expect("accept").len(), 1);
         let ci = Store::new(&dir, Mode::Ci);
-        assert_eq!(ci.check("move", "01-join", "t", "status: 200").expect("ok"), Outcome::Matched);
+        assert_eq!(
+            ci.check("move", "01-join", "t", "status: 200").expect("ok"),
+            Outcome::Matched
+        );
         match ci.check("move", "01-join", "t", "status: 500").expect("ok") {
-            Outcome::Changed { diff, written: None } => assert!(diff.contains("-status: 200") && diff.contains("+status: 500"), "{diff}"),
+            Outcome::Changed {
+                diff,
+                written: None,
+            } => assert!(
+                diff.contains("-status: 200") && diff.contains("+status: 500"),
+                "{diff}"
+            ),
             other => panic!("expected a change, got {other:?}"),
         }
         std::fs::write(dir.join("bad__x.snap"), "---\nsource: [unclosed\n---\nx").expect("write");
-        assert!(matches!(ci.check("bad", "x", "t", "y"), Err(SnapshotError::Corrupt { .. })));
+        assert!(matches!(
+            ci.check("bad", "x", "t", "y"),
+            Err(SnapshotError::Corrupt { .. })
+        ));
         std::fs::remove_dir_all(&dir).expect("cleanup");
     }
 }

@@ -41,7 +41,9 @@ impl StatusSet {
         }
         match s.parse::<u16>() {
             Ok(c @ 100..=599) => Ok(StatusSet(vec![Item::Code(c)])),
-            _ => Err(format!("{s:?} is not an HTTP status (100 to 599, or a class like 2xx)")),
+            _ => Err(format!(
+                "{s:?} is not an HTTP status (100 to 599, or a class like 2xx)"
+            )),
         }
     }
 

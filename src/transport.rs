@@ -28,7 +28,8 @@ pub enum TargetError {
 
 impl Target {
     pub fn parse(url: &str) -> Result<Target, TargetError> {
-        let parsed = reqwest::Url::parse(url).map_err(|e| TargetError::NotUrl(redact_url_text(url), e.to_string()))?;
+        let parsed = reqwest::Url::parse(url)
+            .map_err(|e| TargetError::NotUrl(redact_url_text(url), e.to_string()))?;
         let shown = redact_url(&parsed);
         if !matches!(parsed.scheme(), "http" | "https") {
             return Err(TargetError::Scheme(shown));
@@ -56,7 +57,10 @@ pub fn redact_url(url: &reqwest::Url) -> String {
         let _ = u.set_password(Some("***"));
     }
     if u.query().is_some() {
-        let pairs: Vec<(String, String)> = u.query_pairs().map(|(k, _)| (k.into_owned(), "***".to_owned())).collect();
+        let pairs: Vec<(String, String)> = u
+            .query_pairs()
+            .map(|(k, _)| (k.into_owned(), "***".to_owned()))
+            .collect();
         u.query_pairs_mut().clear().extend_pairs(pairs);
     }
     u.to_string()
@@ -68,7 +72,9 @@ pub fn redact_url_text(text: &str) -> String {
         Ok(u) => redact_url(&u),
         Err(_) => {
             let no_userinfo = match (text.find("://"), text.find('@')) {
-                (Some(s), Some(at)) if at > s => format!("{}***@{}", &text[..s + 3], &text[at + 1..]),
+                (Some(s), Some(at)) if at > s => {
+                    format!("{}***@{}", &text[..s + 3], &text[at + 1..])
+                }
                 _ => text.to_owned(),
             };
             match no_userinfo.find('?') {
@@ -153,7 +159,10 @@ pub struct Transport {
 }
 
 impl Transport {
-    pub fn new(timeout: Duration, headers: Vec<(String, String)>) -> Result<Transport, TargetError> {
+    pub fn new(
+        timeout: Duration,
+        headers: Vec<(String, String)>,
+    ) -> Result<Transport, TargetError> {
         let client = reqwest::Client::builder()
             .connect_timeout(timeout)
             .timeout(timeout)
@@ -170,6 +179,12 @@ impl Transport {
         })
     }
 
+    /// The same client, reading response bodies up to `cap` bytes.
+    pub fn with_body_cap(mut self, cap: usize) -> Transport {
+        self.body_cap = cap;
+        self
+    }
+
     pub fn timeout(&self) -> Duration {
         self.timeout
     }
@@ -181,7 +196,11 @@ impl Transport {
 
     /// POSTs `body` with the given content type.
     pub async fn post_as(&self, url: &reqwest::Url, body: Vec<u8>, content_type: &str) -> Delivery {
-        let mut req = self.client.post(url.clone()).header("content-type", content_type).body(body);
+        let mut req = self
+            .client
+            .post(url.clone())
+            .header("content-type", content_type)
+            .body(body);
         for (k, v) in &self.headers {
             req = req.header(k, v);
         }
@@ -240,7 +259,10 @@ impl Transport {
                 answer: None,
                 error: Some((
                     ErrorKind::Timeout,
-                    format!("no complete answer within {}", crate::duration::show(self.timeout)),
+                    format!(
+                        "no complete answer within {}",
+                        crate::duration::show(self.timeout)
+                    ),
                 )),
                 latency,
             },

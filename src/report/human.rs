@@ -25,9 +25,17 @@ pub fn progress_line(e: &Event) -> String {
             elapsed,
         } => format!(
             "{} scenario {name:<30} {steps:>3} steps {:>7.1} ms{}",
-            if *failed == 0 { mark(Verdict::Passed) } else { mark(Verdict::Failed) },
+            if *failed == 0 {
+                mark(Verdict::Passed)
+            } else {
+                mark(Verdict::Failed)
+            },
             elapsed.as_secs_f64() * 1000.0,
-            if *failed > 0 { format!("  ({failed} failed)") } else { String::new() }
+            if *failed > 0 {
+                format!("  ({failed} failed)")
+            } else {
+                String::new()
+            }
         ),
         Event::CheckFinished(s) => format!(
             "{} check    {:<30} {:>3} cases{}",
@@ -38,7 +46,11 @@ pub fn progress_line(e: &Event) -> String {
             }),
             s.check.name(),
             s.cases,
-            if s.failed > 0 { format!("  ({} failed)", s.failed) } else { String::new() }
+            if s.failed > 0 {
+                format!("  ({} failed)", s.failed)
+            } else {
+                String::new()
+            }
         ),
     }
 }
@@ -50,8 +62,16 @@ fn indent(text: &str, by: &str) -> String {
 fn failure(out: &mut String, report: &RunReport, c: &Case) {
     let _ = writeln!(out, "FAIL {}: {}", c.check, c.name);
     for (s, r) in c.sent.iter().zip(&c.received) {
-        let record = s.record.as_deref().map(|r| format!(" {r}")).unwrap_or_default();
-        let _ = writeln!(out, "     sent  {}{record} ({}), {} bytes", s.event, s.variant, s.bytes);
+        let record = s
+            .record
+            .as_deref()
+            .map(|r| format!(" {r}"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "     sent  {}{record} ({}), {} bytes",
+            s.event, s.variant, s.bytes
+        );
         let got = match (r.status, &r.error) {
             (Some(st), _) => format!("HTTP {st}"),
             (None, Some(e)) => e.clone(),
@@ -77,14 +97,20 @@ fn failure(out: &mut String, report: &RunReport, c: &Case) {
 pub fn human(report: &RunReport) -> String {
     let m = &report.meta;
     let mut out = String::new();
-    let _ = writeln!(out, "chup-harness {} against {}", m.harness_version, m.target);
+    let _ = writeln!(
+        out,
+        "chup-harness {} against {}",
+        m.harness_version, m.target
+    );
     let _ = writeln!(
         out,
         "signing {} | secret {} | id base {} | state probe {}",
         m.signing_profile,
         m.secret_fingerprint,
         m.id_base,
-        m.state_url.as_deref().unwrap_or("none (effects not observed)")
+        m.state_url
+            .as_deref()
+            .unwrap_or("none (effects not observed)")
     );
     out.push('\n');
     for s in &report.scenarios {
@@ -105,7 +131,11 @@ pub fn human(report: &RunReport) -> String {
     for s in &report.checks {
         let mut line = progress_line(&Event::CheckFinished(s.clone()));
         if s.verdict == Verdict::Skipped {
-            line = format!("{} check    {:<30} skipped", mark(Verdict::Skipped), s.check.name());
+            line = format!(
+                "{} check    {:<30} skipped",
+                mark(Verdict::Skipped),
+                s.check.name()
+            );
         } else if s.effects_not_observed {
             line.push_str("  (effects not observed: no --state-url)");
         }

@@ -29,7 +29,10 @@ pub fn junit(report: &RunReport) -> String {
                             sent.event,
                             sent.record.as_deref().unwrap_or(""),
                             sent.variant,
-                            got.status.map(|s| s.to_string()).or(got.error.clone()).unwrap_or_default()
+                            got.status
+                                .map(|s| s.to_string())
+                                .or(got.error.clone())
+                                .unwrap_or_default()
                         ));
                     }
                     if let Some(d) = &c.diff {
@@ -57,5 +60,6 @@ pub fn junit(report: &RunReport) -> String {
         }
         r.add_test_suite(suite);
     }
-    r.to_string().unwrap_or_else(|e| format!("<!-- junit serialization failed: {e} -->\n"))
+    r.to_string()
+        .unwrap_or_else(|e| format!("<!-- junit serialization failed: {e} -->\n"))
 }

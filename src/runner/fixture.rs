@@ -5,8 +5,8 @@
 
 use crate::model::time::{format_laravel_utc, format_myt, format_myt_date};
 use crate::model::{
-    Appointment, AppointmentState, Client, EventName, Id, Note, Notes, PackageType, Payload, Record, Ref,
-    RescheduleState, RescheduledBy, Service, Staff, StateField, Visit, VisitState,
+    Appointment, AppointmentState, Client, EventName, Id, Note, Notes, PackageType, Payload,
+    Record, Ref, RescheduleState, RescheduledBy, Service, Staff, StateField, Visit, VisitState,
 };
 use serde_json::Map;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -165,7 +165,11 @@ impl Fixture {
 
 /// `live_queue_created` for a visit.
 pub fn visit_created(v: &Visit) -> Payload {
-    Payload::new(EventName::LiveQueueCreated, v.updated_at.clone(), Record::Visit(v.clone()))
+    Payload::new(
+        EventName::LiveQueueCreated,
+        v.updated_at.clone(),
+        Record::Visit(v.clone()),
+    )
 }
 
 /// The visit moved to `state` at `t`, as `live_queue_updated`.
@@ -174,13 +178,21 @@ pub fn visit_updated(v: &Visit, state: VisitState, t: i64) -> (Visit, Payload) {
     next.state = StateField::Code(state.0);
     next.state_name = state.name().unwrap_or("Unknown").to_owned();
     next.updated_at = format_myt(t);
-    let p = Payload::new(EventName::LiveQueueUpdated, next.updated_at.clone(), Record::Visit(next.clone()));
+    let p = Payload::new(
+        EventName::LiveQueueUpdated,
+        next.updated_at.clone(),
+        Record::Visit(next.clone()),
+    );
     (next, p)
 }
 
 /// `appointment_created` for an appointment.
 pub fn appointment_created(a: &Appointment) -> Payload {
-    Payload::new(EventName::AppointmentCreated, a.updated_at.clone(), Record::Appointment(a.clone()))
+    Payload::new(
+        EventName::AppointmentCreated,
+        a.updated_at.clone(),
+        Record::Appointment(a.clone()),
+    )
 }
 
 #[cfg(test)]

@@ -179,7 +179,10 @@ fn received(d: &Delivery) -> Received {
 
 impl Ctx {
     fn expect(&self, check: CheckId) -> StatusSet {
-        self.expect.get(&check).cloned().unwrap_or_else(|| check.default_expect())
+        self.expect
+            .get(&check)
+            .cloned()
+            .unwrap_or_else(|| check.default_expect())
     }
 
     fn body(&self, p: &Payload) -> Vec<u8> {
@@ -238,24 +241,39 @@ impl Ctx {
 /// unreachable receiver is one clear error (exit 3), not a hundred failures.
 async fn preflight(target: &Target, timeout: Duration) -> Result<(), RunError> {
     let url = target.url();
-    let host = url.host_str().unwrap_or_default().trim_matches(['[', ']']).to_owned();
+    let host = url
+        .host_str()
+        .unwrap_or_default()
+        .trim_matches(['[', ']'])
+        .to_owned();
     let port = url.port_or_known_default().unwrap_or(80);
     let unreachable = |reason: String| RunError::Unreachable {
         target: target.shown().to_owned(),
         reason,
     };
-    match tokio::time::timeout(timeout, tokio::net::TcpStream::connect((host.as_str(), port))).await {
+    match tokio::time::timeout(
+        timeout,
+        tokio::net::TcpStream::connect((host.as_str(), port)),
+    )
+    .await
+    {
         Ok(Ok(_)) => Ok(()),
         Ok(Err(e)) => Err(unreachable(e.to_string())),
-        Err(_) => Err(unreachable(format!("no connection within {}", crate::duration::show(timeout)))),
+        Err(_) => Err(unreachable(format!(
+            "no connection within {}",
+            crate::duration::show(timeout)
+        ))),
     }
 }
 
 /// Runs the suite.
-pub async fn run(config: RunConfig, events: Option<UnboundedSender<Event>>) -> Result<RunReport, RunError> {
+pub async fn run(
+    config: RunConfig,
+    events: Option<UnboundedSender<Event>>,
+) -> Result<RunReport, RunError> {
     let started = Instant::now();
-    let transport =
-        Transport::new(config.timeout, config.headers.clone()).map_err(|e| RunError::Config(e.to_string()))?;
+    let transport = Transport::new(config.timeout, config.headers.clone())
+        .map_err(|e| RunError::Config(e.to_string()))?;
     let probe = match &config.state_url {
         Some(t) => Some(Probe::new(t, transport.clone()).map_err(RunError::Config)?),
         None => None,
@@ -263,7 +281,11 @@ pub async fn run(config: RunConfig, events: Option<UnboundedSender<Event>>) -> R
     // Compile every scenario before sending anything: a broken contract is
     // a usage error, never a half-run.
     let mut planned = Vec::new();
-    let scenario_checks = [CheckId::ValidAccepted, CheckId::SnapshotMatch, CheckId::LatencyBudget];
+    let scenario_checks = [
+        CheckId::ValidAccepted,
+        CheckId::SnapshotMatch,
+        CheckId::LatencyBudget,
+    ];
     if scenario_checks.iter().any(|c| config.selected.contains(c)) {
         for (i, s) in config.scenarios.iter().enumerate() {
             let ctx = CompileCtx {
@@ -321,7 +343,10 @@ pub async fn run(config: RunConfig, events: Option<UnboundedSender<Event>>) -> R
         stats.written.extend(out.snapshots.written);
     }
 
-    for check in CheckId::ALL.into_iter().filter(|c| c.sends() && config.selected.contains(c)) {
+    for check in CheckId::ALL
+        .into_iter()
+        .filter(|c| c.sends() && config.selected.contains(c))
+    {
         let c = ctx.clone();
         let found = match check {
             CheckId::BadSignatureRejected => cases::bad_signature(c).await,
@@ -383,7 +408,8 @@ pub async fn run(config: RunConfig, events: Option<UnboundedSender<Event>>) -> R
 }
 
 fn latency_case(log: &[(String, Duration, Option<u16>)], budget: Duration) -> Case {
-    let slow: Vec<&(String, Duration, Option<u16>)> = log.iter().filter(|(_, l, _)| *l > budget).collect();
+    let slow: Vec<&(String, Duration, Option<u16>)> =
+        log.iter().filter(|(_, l, _)| *l > budget).collect();
     let max = log.iter().map(|(_, l, _)| *l).max().unwrap_or_default();
     let reason = (!slow.is_empty()).then(|| {
         let worst: Vec<String> = slow
@@ -411,7 +437,11 @@ fn latency_case(log: &[(String, Duration, Option<u16>)], budget: Duration) -> Ca
         step: None,
         sent: Vec::new(),
         received: Vec::new(),
-        response: if slow.is_empty() { Verdict::Passed } else { Verdict::Failed },
+        response: if slow.is_empty() {
+            Verdict::Passed
+        } else {
+            Verdict::Failed
+        },
         effect: Verdict::Passed,
         reason,
         diff: None,
@@ -495,7 +525,10 @@ async fn run_scenario(
                 _ => None,
             };
             let deleted = step.payload.event.ends_with("_deleted");
-            last.insert((kind, id), (step.name.clone(), if deleted { None } else { state }));
+            last.insert(
+                (kind, id),
+                (step.name.clone(), if deleted { None } else { state }),
+            );
         }
         if config.selected.contains(&CheckId::ValidAccepted) {
             cases.push(case);
@@ -509,7 +542,14 @@ async fn run_scenario(
             if !matches!(kind, RecordKind::Visit | RecordKind::Appointment) {
                 continue;
             }
-            let label = format!("{}/{id}", if *kind == RecordKind::Visit { "visits" } else { "appointments" });
+            let label = format!(
+                "{}/{id}",
+                if *kind == RecordKind::Visit {
+                    "visits"
+                } else {
+                    "appointments"
+                }
+            );
             let seen = ctx.seen(*kind, *id).await;
             let mut case = Case {
                 check: CheckId::ValidAccepted,
@@ -534,7 +574,10 @@ async fn run_scenario(
             cases.push(case);
         }
     }
-    let failed = cases.iter().filter(|c| c.verdict() == Verdict::Failed).count();
+    let failed = cases
+        .iter()
+        .filter(|c| c.verdict() == Verdict::Failed)
+        .count();
     Ok(ScenarioOutput {
         result: ScenarioResult {
             name: name.to_owned(),
@@ -580,7 +623,10 @@ fn snapshot_case(
     );
     let title = format!("{scenario} / {}: {}", step.name, step.payload.event);
     let shown = |p: &Option<std::path::PathBuf>| p.as_ref().map(|p| p.display().to_string());
-    match config.snapshots.check(scenario, &step.name, &title, &rendered)? {
+    match config
+        .snapshots
+        .check(scenario, &step.name, &title, &rendered)?
+    {
         snapshot::Outcome::Matched => stats.matched += 1,
         snapshot::Outcome::New { written } => {
             stats.new += 1;
@@ -603,7 +649,10 @@ fn snapshot_case(
             if config.snapshots.mode() != snapshot::Mode::Accept {
                 case.response = Verdict::Failed;
                 case.reason = Some(match &written {
-                    Some(p) => format!("response differs from its snapshot; pending: {}", p.display()),
+                    Some(p) => format!(
+                        "response differs from its snapshot; pending: {}",
+                        p.display()
+                    ),
                     None => "response differs from its approved snapshot".to_owned(),
                 });
                 case.diff = Some(diff);

@@ -38,7 +38,10 @@ impl Seen {
         match self {
             Seen::Found(v) => match self.state() {
                 Some(s) => format!("state {s}"),
-                None => format!("a record without an integer \"state\": {}", truncate(&v.to_string(), 200)),
+                None => format!(
+                    "a record without an integer \"state\": {}",
+                    truncate(&v.to_string(), 200)
+                ),
             },
             Seen::Missing => "404 (no such record)".to_owned(),
             Seen::Unobservable => "not observable".to_owned(),
@@ -80,7 +83,8 @@ impl Probe {
         }
         Ok(Probe {
             template: template.to_owned(),
-            transport,
+            // A probe answer holds whole records, hostile 256 KiB notes included.
+            transport: transport.with_body_cap(8 * 1024 * 1024),
         })
     }
 
@@ -97,7 +101,10 @@ impl Probe {
         if !self.template.contains("{kind}") && kind != RecordKind::Visit {
             return Seen::Unobservable;
         }
-        let url = self.template.replace("{kind}", kind_text).replace("{id}", &id.to_string());
+        let url = self
+            .template
+            .replace("{kind}", kind_text)
+            .replace("{id}", &id.to_string());
         let Ok(url) = reqwest::Url::parse(&url) else {
             return Seen::Broken("the substituted state URL does not parse".to_owned());
         };
