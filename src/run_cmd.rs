@@ -146,13 +146,23 @@ pub fn reference_his(a: ReferenceArgs) -> Result<i32> {
     };
     runtime()?.block_on(async {
         let running = reference::start(config, a.listen).await?;
-        println!("reference receiver: webhook {}", running.webhook_url());
-        println!(
+        // A closed stdout (a parent that read the URL and left) must not
+        // stop the receiver.
+        let say = |line: String| {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{line}").and_then(|_| out.flush());
+        };
+        say(format!(
+            "reference receiver: webhook {}",
+            running.webhook_url()
+        ));
+        say(format!(
             "state probe: --state-url '{}'",
             running.state_url_template()
-        );
+        ));
         if !faults.is_none() {
-            println!("faults on purpose: {faults}");
+            say(format!("faults on purpose: {faults}"));
         }
         tokio::signal::ctrl_c()
             .await
