@@ -31,5 +31,8 @@ lint: ## formatting check and clippy with warnings as errors
 fmt: ## format the code
 	$(CARGO) fmt --all
 
+bench: ## benchmarks, reported as ratios against a baseline run side by side
+	$(CARGO) bench --locked --bench generate
+
 clean: ## remove build output
 	$(CARGO) clean

@@ -397,7 +397,11 @@ pub fn run(a: RunArgs) -> Result<i32> {
         }
         Err(e) => return Err(e.into()),
     };
-    print!("{}", chup_harness::report::human(&report));
+    {
+        use std::io::Write;
+        // A reader that went away (`run | head`) is not an error of the run.
+        let _ = std::io::stdout().lock().write_all(chup_harness::report::human(&report).as_bytes());
+    }
     if let Some(p) = &a.json {
         std::fs::write(p, chup_harness::report::json(&report))
             .with_context(|| format!("cannot write --json {}", p.display()))?;
