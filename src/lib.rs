@@ -23,6 +23,7 @@ pub mod input;
 pub mod model;
 pub mod reference;
 pub mod rng;
+pub mod schema;
 pub mod signing;
 pub mod snapshot;
 pub mod status;
