@@ -1,8 +1,12 @@
 # chup-harness: every task a developer or CI runs. `make help` lists them.
 CARGO ?= cargo
 BIN := target/release/chup-harness
+DEBUG_BIN := target/debug/chup-harness
+SCHEMA_BODIES := target/schema-bodies
+# Writes 10,000 bodies (NDJSON) of every event in the dialect appended.
+SCHEMA_GENERATE ?= $(DEBUG_BIN) generate --event all --count 10000 --seed 1 --dialect
 
-.PHONY: help build test lint fmt contract-test bench clean
+.PHONY: help build test lint fmt contract-test bench clean schema schema-validate
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
@@ -19,6 +23,19 @@ lint: ## formatting check and clippy with warnings as errors
 
 fmt: ## format the code
 	$(CARGO) fmt --all
+
+schema: ## refresh the committed schema export in contracts/schema
+	$(CARGO) run --locked --example write_schema -- contracts/schema
+
+schema-validate: ## validate contracts/schema: jsonschema on seeds and 10,000 bodies per dialect, AsyncAPI parser
+	$(CARGO) build --locked
+	mkdir -p $(SCHEMA_BODIES)
+	for d in canonical seed mixed; do \
+	  $(SCHEMA_GENERATE) $$d > $(SCHEMA_BODIES)/$$d.ndjson || exit 1; \
+	done
+	python3 tests/validate_schema.py contracts/schema tests/fixtures/seed --require-every-dialect \
+	  $(SCHEMA_BODIES)/canonical.ndjson $(SCHEMA_BODIES)/seed.ndjson $(SCHEMA_BODIES)/mixed.ndjson
+	bash tests/validate_asyncapi.sh contracts/schema/asyncapi.yaml
 
 clean: ## remove build output
 	$(CARGO) clean
