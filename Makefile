@@ -1,8 +1,12 @@
 # chup-harness: every task a developer or CI runs. `make help` lists them.
 CARGO ?= cargo
 BIN := target/release/chup-harness
+DEBUG_BIN := target/debug/chup-harness
+SCHEMA_BODIES := target/schema-bodies
+# Writes 10,000 bodies (NDJSON) of every event in the dialect appended.
+SCHEMA_GENERATE ?= $(DEBUG_BIN) generate --event all --count 10000 --seed 1 --dialect
 
-.PHONY: help build test lint fmt contract-test bench clean
+.PHONY: help build test lint fmt contract-test bench clean schema schema-validate
 
 # make contract-test against your receiver:
 #   HIS_URL=https://his.example/chup/webhook CHUP_SECRET=... STATE_URL='https://his.example/chup/{kind}/{id}' make contract-test
@@ -33,6 +37,19 @@ fmt: ## format the code
 
 bench: ## benchmarks, reported as ratios against a baseline run side by side
 	$(CARGO) bench --locked --bench generate
+
+schema: ## refresh the committed schema export in contracts/schema
+	$(CARGO) run --locked -- schema --out contracts/schema
+
+schema-validate: ## validate contracts/schema: jsonschema on seeds and 10,000 bodies per dialect, AsyncAPI parser
+	$(CARGO) build --locked
+	mkdir -p $(SCHEMA_BODIES)
+	for d in canonical seed mixed; do \
+	  $(SCHEMA_GENERATE) $$d > $(SCHEMA_BODIES)/$$d.ndjson || exit 1; \
+	done
+	python3 tests/validate_schema.py contracts/schema tests/fixtures/seed --require-every-dialect \
+	  $(SCHEMA_BODIES)/canonical.ndjson $(SCHEMA_BODIES)/seed.ndjson $(SCHEMA_BODIES)/mixed.ndjson
+	bash tests/validate_asyncapi.sh contracts/schema/asyncapi.yaml
 
 clean: ## remove build output
 	$(CARGO) clean

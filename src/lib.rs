@@ -10,7 +10,8 @@
 //! - [`transport`], [`runner`], [`check`], [`snapshot`]: firing deliveries
 //!   and judging the answers against the protocol contract and snapshots;
 //! - [`report`]: human, JSON and JUnit output from one run report;
-//! - [`reference`]: a correct receiver, the default target.
+//! - [`reference`]: a correct receiver, the default target;
+//! - [`schema`]: JSON Schema and AsyncAPI descriptions of the webhooks.
 //!
 //! Outcomes (a failed check, a timeout of the receiver) are data; `Err`
 //! means the harness could not run. Exit codes live in [`exit_code`].
@@ -28,6 +29,7 @@ pub mod report;
 pub mod rng;
 pub mod runner;
 pub mod scenario;
+pub mod schema;
 pub mod signing;
 pub mod snapshot;
 pub mod status;

@@ -400,7 +400,9 @@ pub fn run(a: RunArgs) -> Result<i32> {
     {
         use std::io::Write;
         // A reader that went away (`run | head`) is not an error of the run.
-        let _ = std::io::stdout().lock().write_all(chup_harness::report::human(&report).as_bytes());
+        let _ = std::io::stdout()
+            .lock()
+            .write_all(chup_harness::report::human(&report).as_bytes());
     }
     if let Some(p) = &a.json {
         std::fs::write(p, chup_harness::report::json(&report))
