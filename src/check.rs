@@ -195,6 +195,22 @@ pub struct Case {
 }
 
 impl Case {
+    /// A case that has passed so far and sent nothing yet.
+    pub fn new(check: CheckId, name: impl Into<String>) -> Case {
+        Case {
+            check,
+            name: name.into(),
+            scenario: None,
+            step: None,
+            sent: Vec::new(),
+            received: Vec::new(),
+            response: Verdict::Passed,
+            effect: Verdict::Passed,
+            reason: None,
+            diff: None,
+        }
+    }
+
     pub fn verdict(&self) -> Verdict {
         match (self.response, self.effect) {
             (Verdict::Failed, _) | (_, Verdict::Failed) => Verdict::Failed,

@@ -8,6 +8,7 @@
 //! file insta cannot read is an error here too. Writing uses insta's file
 //! layout: a YAML header between `---` lines, then the contents.
 
+use crate::scenario::RedactPath;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -205,7 +206,7 @@ pub fn render(
     status: u16,
     content_type: Option<&str>,
     body: &[u8],
-    redact: &[String],
+    redact: &[RedactPath],
     volatile: &Volatile,
 ) -> String {
     let ct = content_type.map(|c| c.split(';').next().unwrap_or(c).trim().to_owned());
@@ -215,8 +216,9 @@ pub fn render(
     }
     match serde_json::from_slice::<Value>(body) {
         Ok(mut v) if !body.is_empty() => {
+            let hidden = Value::String("[redacted]".to_owned());
             for path in redact {
-                redact_path(&mut v, path);
+                path.redact(&mut v, &hidden);
             }
             replace_volatile(&mut v, volatile);
             out.push_str("body:\n");
@@ -263,74 +265,6 @@ fn same_leaf(a: &Value, b: &Value) -> bool {
     }
 }
 
-/// Replaces the value(s) at a path with `"[redacted]"`. Path syntax: `.a.b`
-/// for object keys, `[]` for every element of an array, `[2]` for one,
-/// `.*` for every value of an object: `.items[].id`, `.meta.*`.
-pub fn redact_path(v: &mut Value, path: &str) {
-    let segs = parse_path(path);
-    redact_at(v, &segs);
-}
-
-#[derive(Debug, PartialEq)]
-enum Seg {
-    Key(String),
-    AnyKey,
-    Index(usize),
-    AnyIndex,
-}
-
-fn parse_path(path: &str) -> Vec<Seg> {
-    let mut segs = Vec::new();
-    let mut rest = path.trim();
-    while !rest.is_empty() {
-        if let Some(r) = rest.strip_prefix('.') {
-            let end = r.find(['.', '[']).unwrap_or(r.len());
-            let key = &r[..end];
-            segs.push(if key == "*" {
-                Seg::AnyKey
-            } else {
-                Seg::Key(key.to_owned())
-            });
-            rest = &r[end..];
-        } else if let Some(r) = rest.strip_prefix('[') {
-            let end = r.find(']').unwrap_or(r.len());
-            let inner = r[..end].trim();
-            segs.push(match inner.parse::<usize>() {
-                Ok(i) => Seg::Index(i),
-                Err(_) => Seg::AnyIndex,
-            });
-            rest = r.get(end + 1..).unwrap_or("");
-        } else {
-            let end = rest.find(['.', '[']).unwrap_or(rest.len());
-            segs.push(Seg::Key(rest[..end].to_owned()));
-            rest = &rest[end..];
-        }
-    }
-    segs
-}
-
-fn redact_at(v: &mut Value, segs: &[Seg]) {
-    let Some((first, rest)) = segs.split_first() else {
-        *v = Value::String("[redacted]".to_owned());
-        return;
-    };
-    match (first, v) {
-        (Seg::Key(k), Value::Object(m)) => {
-            if let Some(x) = m.get_mut(k) {
-                redact_at(x, rest);
-            }
-        }
-        (Seg::AnyKey, Value::Object(m)) => m.values_mut().for_each(|x| redact_at(x, rest)),
-        (Seg::Index(i), Value::Array(a)) => {
-            if let Some(x) = a.get_mut(*i) {
-                redact_at(x, rest);
-            }
-        }
-        (Seg::AnyIndex, Value::Array(a)) => a.iter_mut().for_each(|x| redact_at(x, rest)),
-        _ => {}
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -343,7 +277,10 @@ mod tests {
             200,
             Some("application/json; charset=utf-8"),
             body.to_string().as_bytes(),
-            &[".items[].id".into(), ".meta.*".into()],
+            &[
+                RedactPath::parse(".items[].id").expect("path"),
+                RedactPath::parse(".meta.*").expect("path"),
+            ],
             &vec![("data.id".into(), json!(123))],
         );
         assert!(

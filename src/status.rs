@@ -1,56 +1,99 @@
-//! Sets of acceptable HTTP status codes: `2xx`, `401,403`, `400,422`.
-//! Every check and every scenario step expects one; all are configurable.
+//! Sets of acceptable HTTP statuses: codes (`409`) and classes (`"2xx"`).
+//! Every check and every scenario step expects one; scenario files write
+//! them as `status = ["2xx", 409]`, the command line as `401,403`.
 
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
+use serde::Deserialize;
 use std::fmt;
 use std::str::FromStr;
 
+/// One member of a status set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-enum Item {
+pub enum StatusMatch {
     Code(u16),
+    /// The hundreds digit: `Class(2)` is `2xx`.
     Class(u8),
 }
 
-/// A set of status codes and classes.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct StatusSet(Vec<Item>);
-
-impl StatusSet {
-    pub fn success() -> StatusSet {
-        StatusSet(vec![Item::Class(2)])
-    }
-
-    pub fn codes(codes: &[u16]) -> StatusSet {
-        StatusSet(codes.iter().map(|c| Item::Code(*c)).collect())
-    }
-
-    pub fn contains(&self, status: u16) -> bool {
-        self.0.iter().any(|i| match i {
-            Item::Code(c) => *c == status,
-            Item::Class(k) => status / 100 == u16::from(*k),
-        })
-    }
-
-    /// Parses one item: `2xx` or `404`.
-    pub fn parse_item(s: &str) -> Result<StatusSet, String> {
-        let s = s.trim().to_ascii_lowercase();
-        if let Some(k) = s.strip_suffix("xx") {
-            return match k.parse::<u8>() {
-                Ok(k @ 1..=5) => Ok(StatusSet(vec![Item::Class(k)])),
-                _ => Err(format!("{s:?} is not a status class (1xx to 5xx)")),
-            };
+impl StatusMatch {
+    pub fn matches(self, code: u16) -> bool {
+        match self {
+            StatusMatch::Code(c) => c == code,
+            StatusMatch::Class(k) => code / 100 == u16::from(k),
         }
-        match s.parse::<u16>() {
-            Ok(c @ 100..=599) => Ok(StatusSet(vec![Item::Code(c)])),
-            _ => Err(format!(
-                "{s:?} is not an HTTP status (100 to 599, or a class like 2xx)"
+    }
+
+    fn from_code(n: i64) -> Result<StatusMatch, String> {
+        u16::try_from(n)
+            .ok()
+            .filter(|c| (100..=599).contains(c))
+            .map(StatusMatch::Code)
+            .ok_or_else(|| format!("status {n} is not an HTTP status (100-599)"))
+    }
+}
+
+impl FromStr for StatusMatch {
+    type Err = String;
+    fn from_str(s: &str) -> Result<StatusMatch, String> {
+        let s = s.trim();
+        let b = s.as_bytes();
+        if b.len() == 3 && (b'1'..=b'5').contains(&b[0]) && b[1..].eq_ignore_ascii_case(b"xx") {
+            return Ok(StatusMatch::Class(b[0] - b'0'));
+        }
+        match s.parse::<i64>() {
+            Ok(n) => StatusMatch::from_code(n),
+            Err(_) => Err(format!(
+                "{s:?} is neither a status code (409) nor a class (\"2xx\")"
             )),
         }
     }
+}
 
+impl fmt::Display for StatusMatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StatusMatch::Code(c) => write!(f, "{c}"),
+            StatusMatch::Class(k) => write!(f, "{k}xx"),
+        }
+    }
+}
+
+/// The statuses a step accepts; by default any `2xx`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct StatusSet(Vec<StatusMatch>);
+
+impl StatusSet {
+    pub fn new(items: Vec<StatusMatch>) -> Result<StatusSet, String> {
+        if items.is_empty() {
+            Err("a status set needs at least one code or class".into())
+        } else {
+            Ok(StatusSet(items))
+        }
+    }
+
+    /// Any 2xx.
+    pub fn success() -> StatusSet {
+        StatusSet(vec![StatusMatch::Class(2)])
+    }
+
+    pub fn contains(&self, code: u16) -> bool {
+        self.0.iter().any(|m| m.matches(code))
+    }
+
+    pub fn items(&self) -> &[StatusMatch] {
+        &self.0
+    }
+
+    /// Exactly these codes (`codes(&[401, 403])`).
+    pub fn codes(codes: &[u16]) -> StatusSet {
+        StatusSet(codes.iter().copied().map(StatusMatch::Code).collect())
+    }
+
+    /// Adds the codes and classes of `other` not already in the set.
     pub fn extend(&mut self, other: StatusSet) {
-        for i in other.0 {
-            if !self.0.contains(&i) {
-                self.0.push(i);
+        for m in other.0 {
+            if !self.0.contains(&m) {
+                self.0.push(m);
             }
         }
     }
@@ -62,38 +105,76 @@ impl Default for StatusSet {
     }
 }
 
-impl FromStr for StatusSet {
-    type Err = String;
-    /// `2xx`, `401,403`, `400|422`.
-    fn from_str(s: &str) -> Result<StatusSet, String> {
-        let mut set = StatusSet(Vec::new());
-        for part in s.split([',', '|']).filter(|p| !p.trim().is_empty()) {
-            set.extend(StatusSet::parse_item(part)?);
-        }
-        if set.0.is_empty() {
-            return Err("an empty status set".to_owned());
-        }
-        Ok(set)
-    }
-}
-
+/// `2xx`, `200, 202`, `4xx, 409`.
 impl fmt::Display for StatusSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let parts: Vec<String> = self
-            .0
-            .iter()
-            .map(|i| match i {
-                Item::Code(c) => c.to_string(),
-                Item::Class(k) => format!("{k}xx"),
-            })
-            .collect();
-        f.write_str(&parts.join(","))
+        for (i, m) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{m}")?;
+        }
+        Ok(())
     }
 }
 
-impl serde::Serialize for StatusSet {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
+/// Reads `2xx,409` (the form a command-line flag takes).
+impl FromStr for StatusSet {
+    type Err = String;
+    fn from_str(s: &str) -> Result<StatusSet, String> {
+        StatusSet::new(s.split(',').map(str::parse).collect::<Result<_, _>>()?)
+    }
+}
+
+/// Reads `["2xx", 409]`, or a single `409` / `"2xx"`.
+impl<'de> Deserialize<'de> for StatusSet {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct One(StatusMatch);
+        impl<'de> Deserialize<'de> for One {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                d.deserialize_any(OneVisitor)
+            }
+        }
+        struct OneVisitor;
+        impl Visitor<'_> for OneVisitor {
+            type Value = One;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a status code (409) or class (\"2xx\")")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<One, E> {
+                StatusMatch::from_code(v).map(One).map_err(E::custom)
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<One, E> {
+                self.visit_i64(i64::try_from(v).unwrap_or(i64::MAX))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<One, E> {
+                v.parse().map(One).map_err(E::custom)
+            }
+        }
+        struct SetVisitor;
+        impl<'de> Visitor<'de> for SetVisitor {
+            type Value = StatusSet;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a list of status codes and classes, e.g. [\"2xx\", 409]")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<StatusSet, E> {
+                Ok(StatusSet(vec![OneVisitor.visit_i64::<E>(v)?.0]))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<StatusSet, E> {
+                Ok(StatusSet(vec![OneVisitor.visit_u64::<E>(v)?.0]))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<StatusSet, E> {
+                Ok(StatusSet(vec![OneVisitor.visit_str::<E>(v)?.0]))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<StatusSet, A::Error> {
+                let mut items = Vec::new();
+                while let Some(One(m)) = seq.next_element()? {
+                    items.push(m);
+                }
+                StatusSet::new(items).map_err(de::Error::custom)
+            }
+        }
+        d.deserialize_any(SetVisitor)
     }
 }
 
@@ -102,14 +183,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parses_codes_and_classes() {
-        let s: StatusSet = "401,403".parse().expect("valid");
-        assert!(s.contains(401) && s.contains(403) && !s.contains(400));
-        let s: StatusSet = "2xx".parse().expect("valid");
-        assert!(s.contains(200) && s.contains(204) && !s.contains(301));
-        assert_eq!(s.to_string(), "2xx");
-        for bad in ["", "6xx", "99", "abc", "2xy"] {
-            assert!(bad.parse::<StatusSet>().is_err(), "{bad}");
-        }
+    fn matches_codes_and_classes() {
+        let s: StatusSet = "2xx, 409".parse().expect("valid");
+        assert!(s.contains(200) && s.contains(204) && s.contains(409));
+        assert!(!s.contains(400) && !s.contains(500));
+        assert_eq!(s.to_string(), "2xx, 409");
+        assert_eq!(StatusSet::default().to_string(), "2xx");
+        assert!(StatusSet::default().contains(299));
+    }
+
+    #[test]
+    fn rejects_what_is_not_a_status() {
+        assert_eq!(
+            "700".parse::<StatusSet>(),
+            Err("status 700 is not an HTTP status (100-599)".into())
+        );
+        assert!("6xx".parse::<StatusSet>().is_err());
+        assert!("ok".parse::<StatusSet>().is_err());
+        assert!(StatusSet::new(vec![]).is_err());
     }
 }

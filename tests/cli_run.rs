@@ -135,7 +135,7 @@ fn a_receiver_ignoring_signatures_fails_the_signature_checks() {
         s.contains("FAIL bad-signature-rejected: live_queue_created signed with another secret"),
         "{s}"
     );
-    assert!(s.contains("answered 200, expected 401,403"), "{s}");
+    assert!(s.contains("answered 200, expected 401, 403"), "{s}");
     assert!(s.contains("(effects not observed: no --state-url)"), "{s}");
 }
 

@@ -20,18 +20,7 @@ struct Builder {
 impl Builder {
     fn new(check: CheckId, name: impl Into<String>) -> Builder {
         Builder {
-            case: Case {
-                check,
-                name: name.into(),
-                scenario: None,
-                step: None,
-                sent: Vec::new(),
-                received: Vec::new(),
-                response: Verdict::Passed,
-                effect: Verdict::Passed,
-                reason: None,
-                diff: None,
-            },
+            case: Case::new(check, name),
         }
     }
 
@@ -128,6 +117,11 @@ fn id_of(p: &Payload) -> u64 {
     p.data.id().and_then(model::Id::value).unwrap_or_default()
 }
 
+/// The fixture's visits always carry numeric ids.
+fn visit_id(v: &model::Visit) -> u64 {
+    v.id.value().unwrap_or_default()
+}
+
 fn visit_label(id: u64) -> String {
     format!("visits/{id}")
 }
@@ -191,7 +185,7 @@ pub(super) async fn bad_signature(ctx: Arc<Ctx>) -> Vec<Case> {
 
     // A bad update to a record that exists must change nothing.
     let v = f.visit(f.at(0));
-    let id = id_of(&visit_created(&v));
+    let id = visit_id(&v);
     let mut b = Builder::new(
         check,
         "live_queue_updated to Served, signed with another secret",
@@ -218,35 +212,35 @@ pub(super) async fn bad_signature(ctx: Arc<Ctx>) -> Vec<Case> {
     cases
 }
 
+/// Maps the right signature to the `signature` value sent (`None`: no field).
+type SignatureFor = fn(&str) -> Option<Value>;
+
 /// (2) Missing or malformed signatures on fresh visits.
 pub(super) async fn missing_signature(ctx: Arc<Ctx>) -> Vec<Case> {
     let check = CheckId::MissingSignatureRejected;
     let set = ctx.expect(check);
     let f = &ctx.fixture;
-    let variants: [(&str, Option<Value>); 7] = [
-        ("no signature field", None),
-        ("signature null", Some(Value::Null)),
-        ("signature empty", Some(Value::from(""))),
-        ("signature too short", Some(Value::from("abc123"))),
-        ("signature not hex", Some(Value::from("z".repeat(64)))),
-        ("signature a number", Some(Value::from(12345))),
-        ("signature 63 hex digits", Some(Value::Bool(true))),
+    let variants: [(&str, SignatureFor); 7] = [
+        ("no signature field", |_| None),
+        ("signature null", |_| Some(Value::Null)),
+        ("signature empty", |_| Some(Value::from(""))),
+        ("signature too short", |_| Some(Value::from("abc123"))),
+        ("signature not hex", |_| Some(Value::from("z".repeat(64)))),
+        ("signature a number", |_| Some(Value::from(12345))),
+        ("signature 63 hex digits", |good| {
+            Some(Value::from(&good[..63]))
+        }),
     ];
     let mut cases = Vec::new();
-    for (name, sig) in variants {
+    for (name, signature_for) in variants {
         let p = visit_created(&f.visit(f.at(0)));
         let id = id_of(&p);
         let payload_bytes = signing::encode(&p, ctx.profile);
         let good = signing::sign(&payload_bytes, &ctx.secret);
         let mut body = b"{\"payload\":".to_vec();
         body.extend_from_slice(&payload_bytes);
-        match sig {
-            None => {}
-            // The one-digit-short form of the right signature.
-            Some(Value::Bool(true)) => {
-                body.extend_from_slice(format!(",\"signature\":\"{}\"", &good[..63]).as_bytes())
-            }
-            Some(v) => body.extend_from_slice(format!(",\"signature\":{v}").as_bytes()),
+        if let Some(v) = signature_for(&good) {
+            body.extend_from_slice(format!(",\"signature\":{v}").as_bytes());
         }
         body.push(b'}');
         let mut b = Builder::new(check, format!("live_queue_created with {name}"));
@@ -331,7 +325,7 @@ pub(super) async fn duplicate(ctx: Arc<Ctx>) -> Vec<Case> {
 
     // Twice in a row: the second must leave the record exactly as the first did.
     let v = f.visit(f.at(0));
-    let id = id_of(&visit_created(&v));
+    let id = visit_id(&v);
     let create = ctx.body(&visit_created(&v));
     let mut b = Builder::new(check, "live_queue_created delivered twice in a row");
     let x1 = ctx
@@ -358,7 +352,7 @@ pub(super) async fn duplicate(ctx: Arc<Ctx>) -> Vec<Case> {
 
     // Two identical deliveries in flight at once.
     let v = f.visit(f.at(0));
-    let id = id_of(&visit_created(&v));
+    let id = visit_id(&v);
     let mut b = Builder::new(check, "live_queue_updated delivered twice at the same time");
     let x = ctx
         .send_payload(&visit_created(&v), "clean create (setup)")
@@ -390,7 +384,7 @@ pub(super) async fn duplicate(ctx: Arc<Ctx>) -> Vec<Case> {
 
     // A late duplicate of the create must not undo the newer update.
     let v = f.visit(f.at(0));
-    let id = id_of(&visit_created(&v));
+    let id = visit_id(&v);
     let mut b = Builder::new(check, "live_queue_created repeated after a newer update");
     let create = ctx.body(&visit_created(&v));
     let x = ctx
@@ -421,7 +415,7 @@ pub(super) async fn out_of_order(ctx: Arc<Ctx>, n: usize) -> Vec<Case> {
     let mut cases = Vec::new();
 
     let v = f.visit(f.at(0));
-    let id = id_of(&visit_created(&v));
+    let id = visit_id(&v);
     let mut b = Builder::new(check, "Alerted (older) arrives after Serving (newer)");
     let x = ctx.send_payload(&visit_created(&v), "clean create").await;
     b.expect(&x, &set, "live_queue_created");
@@ -439,7 +433,7 @@ pub(super) async fn out_of_order(ctx: Arc<Ctx>, n: usize) -> Vec<Case> {
     cases.push(b.done());
 
     let v = f.visit(f.at(0));
-    let id = id_of(&visit_created(&v));
+    let id = visit_id(&v);
     let mut b = Builder::new(check, "the create arrives after an update");
     let (_, upd) = visit_updated(&v, VisitState::ARRIVED, f.at(60));
     let x = ctx.send_payload(&upd, "update before its create").await;
@@ -456,7 +450,7 @@ pub(super) async fn out_of_order(ctx: Arc<Ctx>, n: usize) -> Vec<Case> {
     cases.push(b.done());
     // Concurrent updates of one visit: the newest must stand, none lost.
     let v = f.visit(f.at(0));
-    let id = id_of(&visit_created(&v));
+    let id = visit_id(&v);
     let mut b = Builder::new(
         check,
         format!("{n} live_queue_updated of one visit in flight at once: the newest stands"),
@@ -466,16 +460,18 @@ pub(super) async fn out_of_order(ctx: Arc<Ctx>, n: usize) -> Vec<Case> {
         .await;
     b.expect(&x, &StatusSet::success(), "setup: live_queue_created");
     let set_ok = ctx.expect(check);
-    let cycle = [
-        VisitState::ALERTED,
-        VisitState::ARRIVED,
-        VisitState::SERVING,
-    ];
-    let mut newest = VisitState::IN_QUEUE;
+    // The newest update carries a state no other one has, and goes out
+    // first: a receiver that checks order against a stale read lets an
+    // older one overwrite it.
+    let older = [VisitState::ALERTED, VisitState::ARRIVED];
+    let newest = VisitState::SERVING;
     let mut set = tokio::task::JoinSet::new();
-    for i in 0..n {
-        let state = cycle[i % cycle.len()];
-        newest = state;
+    for i in (0..n).rev() {
+        let state = if i == n - 1 {
+            newest
+        } else {
+            older[i % older.len()]
+        };
         let (_, p) = visit_updated(&v, state, f.at(10 + i as i64));
         let c = ctx.clone();
         set.spawn(async move { c.send_payload(&p, "concurrent update").await });
@@ -498,7 +494,7 @@ pub(super) async fn out_of_order(ctx: Arc<Ctx>, n: usize) -> Vec<Case> {
 /// field a dialect can change.
 fn rich_visit(f: &Fixture) -> model::Visit {
     let mut v = f.visit(f.at(0));
-    let id = v.id.value().unwrap_or_default();
+    let id = visit_id(&v);
     v.appointment_id = Some(model::Id::Num(f.id()));
     v.appointment_date = Some(model::time::format_myt_date(f.at(0)));
     v.appointment_time = Some("10:30:00".to_owned());
@@ -519,7 +515,7 @@ pub(super) async fn dialects(ctx: Arc<Ctx>) -> Vec<Case> {
 
     for axis in Restyle::ALL {
         let v = rich_visit(f);
-        let id = id_of(&visit_created(&v));
+        let id = visit_id(&v);
         let mut create = visit_created(&v);
         model::apply_restyle(&mut create, axis);
         let (_, mut upd) = visit_updated(&v, VisitState::ALERTED, f.at(60));
@@ -546,7 +542,7 @@ pub(super) async fn dialects(ctx: Arc<Ctx>) -> Vec<Case> {
     ];
     for (name, phone) in people {
         let mut v = f.visit(f.at(0));
-        let id = v.id.value().unwrap_or_default();
+        let id = visit_id(&v);
         v.client_name = name.to_owned();
         v.registered_client_name = Some(name.to_owned());
         v.registered_client_phone = Some(phone.to_owned());
@@ -655,7 +651,7 @@ pub(super) async fn burst(ctx: Arc<Ctx>, n: usize) -> Vec<Case> {
         ));
     }
     for v in &visits {
-        let id = v.id.value().unwrap_or_default();
+        let id = visit_id(v);
         b.effect(state_is(
             &ctx.seen(RecordKind::Visit, id).await,
             Some(1),
@@ -728,7 +724,7 @@ pub(super) async fn hostile(ctx: Arc<Ctx>) -> Vec<Case> {
     ];
     for (what, name) in names {
         let mut v = f.visit(f.at(0));
-        let id = v.id.value().unwrap_or_default();
+        let id = visit_id(&v);
         v.client_name = name.to_owned();
         let mut b = Builder::new(check, format!("client_name with {what}"));
         let x = ctx.send_payload(&visit_created(&v), what).await;
@@ -744,7 +740,7 @@ pub(super) async fn hostile(ctx: Arc<Ctx>) -> Vec<Case> {
 
     let big = "Catatan panjang ✓ ".repeat(256 * 1024 / 20);
     let mut v = f.visit(f.at(0));
-    let id = v.id.value().unwrap_or_default();
+    let id = visit_id(&v);
     v.notes = model::Notes::List(vec![f.note(id, &big, f.at(0))]);
     let mut b = Builder::new(check, format!("a note of {} KiB", big.len() / 1024));
     let x = ctx.send_payload(&visit_created(&v), "256 KiB note").await;
@@ -759,7 +755,7 @@ pub(super) async fn hostile(ctx: Arc<Ctx>) -> Vec<Case> {
 
     let huge = "x".repeat(1_200_000);
     let mut v = f.visit(f.at(0));
-    let vid = v.id.value().unwrap_or_default();
+    let vid = visit_id(&v);
     v.notes = model::Notes::List(vec![f.note(vid, &huge, f.at(0))]);
     let mut b = Builder::new(check, "a body over 1 MiB (2xx or 413)");
     let x = ctx.send_payload(&visit_created(&v), "1.2 MB note").await;

@@ -425,26 +425,20 @@ fn latency_case(log: &[(String, Duration, Option<u16>)], budget: Duration) -> Ca
             worst.join("; ")
         )
     });
+    let name = format!(
+        "{} deliveries within {} (slowest {:.0} ms)",
+        log.len(),
+        crate::duration::show(budget),
+        max.as_secs_f64() * 1000.0
+    );
     Case {
-        check: CheckId::LatencyBudget,
-        name: format!(
-            "{} deliveries within {} (slowest {:.0} ms)",
-            log.len(),
-            crate::duration::show(budget),
-            max.as_secs_f64() * 1000.0
-        ),
-        scenario: None,
-        step: None,
-        sent: Vec::new(),
-        received: Vec::new(),
         response: if slow.is_empty() {
             Verdict::Passed
         } else {
             Verdict::Failed
         },
-        effect: Verdict::Passed,
         reason,
-        diff: None,
+        ..Case::new(CheckId::LatencyBudget, name)
     }
 }
 
@@ -496,16 +490,11 @@ async fn run_scenario(
     for step in steps {
         let x = ctx.send_payload(&step.payload, "scenario step").await;
         let mut case = Case {
-            check: CheckId::ValidAccepted,
-            name: format!("{name} / {}", step.name),
             scenario: Some(name.to_owned()),
             step: Some(step.name.clone()),
             sent: vec![x.sent.clone()],
             received: vec![x.received.clone()],
-            response: Verdict::Passed,
-            effect: Verdict::Passed,
-            reason: None,
-            diff: None,
+            ..Case::new(CheckId::ValidAccepted, format!("{name} / {}", step.name))
         };
         match x.delivery.status() {
             Some(s) if step.expect.status.contains(s) => {}
@@ -552,16 +541,12 @@ async fn run_scenario(
             );
             let seen = ctx.seen(*kind, *id).await;
             let mut case = Case {
-                check: CheckId::ValidAccepted,
-                name: format!("{name}: {label} shows the state of step {step}"),
                 scenario: Some(name.to_owned()),
                 step: Some(step.clone()),
-                sent: Vec::new(),
-                received: Vec::new(),
-                response: Verdict::Passed,
-                effect: Verdict::Passed,
-                reason: None,
-                diff: None,
+                ..Case::new(
+                    CheckId::ValidAccepted,
+                    format!("{name}: {label} shows the state of step {step}"),
+                )
             };
             match cases::state_is_pub(&seen, *state, &label) {
                 None => case.effect = Verdict::NotObserved,
@@ -598,16 +583,14 @@ fn snapshot_case(
     stats: &mut SnapshotStats,
 ) -> Result<Case, RunError> {
     let mut case = Case {
-        check: CheckId::SnapshotMatch,
-        name: format!("{scenario} / {}", step.name),
         scenario: Some(scenario.to_owned()),
         step: Some(step.name.clone()),
         sent: vec![x.sent.clone()],
         received: vec![x.received.clone()],
-        response: Verdict::Passed,
-        effect: Verdict::Passed,
-        reason: None,
-        diff: None,
+        ..Case::new(
+            CheckId::SnapshotMatch,
+            format!("{scenario} / {}", step.name),
+        )
     };
     let Some(answer) = &x.delivery.answer else {
         case.response = Verdict::Failed;

@@ -2,7 +2,7 @@
 //! one, with the byte span of every value an error may need to point at.
 //! Unknown fields are refused here; what the fields mean is `compile`'s.
 
-use super::status::StatusSet;
+use crate::status::StatusSet;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use toml::Spanned;

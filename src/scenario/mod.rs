@@ -16,10 +16,9 @@
 mod compile;
 mod format;
 mod path;
-mod status;
 
+pub use crate::status::{StatusMatch, StatusSet};
 pub use path::RedactPath;
-pub use status::{StatusMatch, StatusSet};
 
 use crate::model::{Payload, RecordKind};
 use format::RawScenario;
@@ -102,8 +101,8 @@ pub struct StepExpect {
     pub status: StatusSet,
     /// Whether the response is compared with its approved snapshot.
     pub snapshot: bool,
-    /// Redaction paths for the response body (validated [`RedactPath`]s).
-    pub redact: Vec<String>,
+    /// Redaction paths for the response body.
+    pub redact: Vec<RedactPath>,
 }
 
 impl Default for StepExpect {

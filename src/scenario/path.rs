@@ -123,17 +123,6 @@ pub(crate) fn get<'a>(v: &'a Value, segs: &[Seg]) -> Option<&'a Value> {
     })
 }
 
-fn kind_of(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
 /// Sets the value at a field path. Every step but the last must exist;
 /// the last may add a key to an object or append to an array (index ==
 /// length).
@@ -144,7 +133,7 @@ pub(crate) fn set(root: &mut Value, segs: &[Seg], new: Value) -> Result<(), Stri
     let mut v = root;
     for (i, s) in parents.iter().enumerate() {
         let here = show(&segs[..=i]);
-        let kind = kind_of(v);
+        let kind = crate::model::kind_of(v);
         v = match (s, v) {
             (Seg::Key(k), Value::Object(m)) => m
                 .get_mut(k)
@@ -158,7 +147,7 @@ pub(crate) fn set(root: &mut Value, segs: &[Seg], new: Value) -> Result<(), Stri
             _ => return Err(format!("{here}: {} is {kind}", show(&segs[..i]))),
         };
     }
-    let kind = kind_of(v);
+    let kind = crate::model::kind_of(v);
     match (last, v) {
         (Seg::Key(k), Value::Object(m)) => {
             m.insert(k.clone(), new);

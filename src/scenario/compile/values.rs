@@ -236,13 +236,12 @@ impl Compiler<'_> {
         };
         let mut redact = Vec::new();
         for r in e.redact.iter().flatten() {
-            RedactPath::parse(r.get_ref()).map_err(|m| {
+            redact.push(RedactPath::parse(r.get_ref()).map_err(|m| {
                 self.err(
                     r.span(),
                     format!("bad redaction path {:?}: {m}", r.get_ref()),
                 )
-            })?;
-            redact.push(r.get_ref().clone());
+            })?);
         }
         Ok(StepExpect {
             status: e.status.clone().unwrap_or_default(),
