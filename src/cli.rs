@@ -32,6 +32,22 @@ pub enum Command {
     Verify(VerifyArgs),
     Inspect(InspectArgs),
     ReferenceHis(crate::run_cmd::ReferenceArgs),
+    Load(crate::load_cmd::LoadArgs),
+    Schema(SchemaArgs),
+}
+
+/// Export JSON Schema (draft 2020-12) and AsyncAPI 3.0 descriptions of the webhooks.
+///
+/// Writes DIR/body.schema.json (the whole body), DIR/payloads/<event>.schema.json
+/// (each event's payload, every dialect as an alternative; the thirteen events
+/// without a docs example are marked "x-chup-assumed") and DIR/asyncapi.yaml.
+/// Existing files of these names in DIR are replaced; nothing else is touched.
+#[derive(Args, Debug)]
+#[command(after_help = EXIT_CODES)]
+pub struct SchemaArgs {
+    /// Directory to write into (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
 }
 
 /// Where the signing secret comes from. Precedence: --secret, then
@@ -180,6 +196,13 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Run(a) => crate::run_cmd::run(*a),
         Command::ReferenceHis(a) => crate::run_cmd::reference_his(a),
         Command::Generate(a) => generate(a),
+        Command::Load(a) => crate::load_cmd::load(a),
+        Command::Schema(a) => {
+            for p in chup_harness::schema::write_all(&a.out)? {
+                println!("{}", p.display());
+            }
+            Ok(exit_code::SUCCESS)
+        }
         Command::Sign(a) => sign(a),
         Command::Verify(a) => verify(a),
         Command::Inspect(a) => inspect(a),

@@ -23,6 +23,7 @@ pub mod examples;
 pub mod exit_code;
 pub mod generate;
 pub mod input;
+pub mod load;
 pub mod model;
 pub mod reference;
 pub mod report;

@@ -297,3 +297,53 @@ fn list_names_every_scenario_and_check() {
         .join("snapshots/reference")
         .is_dir());
 }
+
+#[test]
+fn schema_writes_what_is_committed_under_contracts_schema() {
+    let dir = temp("schema");
+    let out = run(&["schema", "--out", &dir.display().to_string()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let written = text(&out.stdout);
+    assert_eq!(written.lines().count(), 19, "{written}");
+    let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("contracts/schema");
+    for line in written.lines() {
+        let rel = Path::new(line).strip_prefix(&dir).expect("inside --out");
+        assert_eq!(
+            std::fs::read(line).expect("written"),
+            std::fs::read(committed.join(rel)).expect("committed"),
+            "{}",
+            rel.display()
+        );
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn load_rejects_a_bad_rate_and_an_unreachable_target() {
+    let out = run(&[
+        "load",
+        "--target",
+        "http://127.0.0.1:9/x",
+        "--rate",
+        "0",
+        "--duration",
+        "1s",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("--rate 0 must be a positive number"));
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let out = run(&[
+        "load",
+        "--target",
+        &format!("http://127.0.0.1:{port}/"),
+        "--rate",
+        "10",
+        "--duration",
+        "1s",
+    ]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+}

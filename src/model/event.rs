@@ -163,6 +163,18 @@ impl Record {
         }
     }
 
+    /// Gives the record another id (load and fuzz runs need ids never sent before).
+    pub fn set_id(&mut self, id: super::Id) {
+        match self {
+            Record::Visit(r) => r.id = id,
+            Record::Appointment(r) => r.id = id,
+            Record::Client(r) => r.id = id,
+            Record::Service(r) => r.id = id,
+            Record::Staff(r) => r.id = id,
+            Record::Unknown(_) => {}
+        }
+    }
+
     pub fn updated_at(&self) -> Option<&str> {
         match self {
             Record::Visit(r) => Some(&r.updated_at),
