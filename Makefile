@@ -35,8 +35,8 @@ lint: ## formatting check and clippy with warnings as errors
 fmt: ## format the code
 	$(CARGO) fmt --all
 
-bench: ## benchmarks, reported as ratios against a baseline run side by side
-	$(CARGO) bench --locked --bench generate
+bench: ## the five benchmark comparisons of BENCHMARKS.md, as ratios against peers run side by side
+	bash bench/run.sh
 
 schema: ## refresh the committed schema export in contracts/schema
 	$(CARGO) run --locked -- schema --out contracts/schema
