@@ -32,6 +32,7 @@ pub enum Command {
     Verify(VerifyArgs),
     Inspect(InspectArgs),
     ReferenceHis(crate::run_cmd::ReferenceArgs),
+    Serve(Box<crate::serve_cmd::ServeArgs>),
 }
 
 /// Where the signing secret comes from. Precedence: --secret, then
@@ -179,6 +180,7 @@ pub fn run(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Run(a) => crate::run_cmd::run(*a),
         Command::ReferenceHis(a) => crate::run_cmd::reference_his(a),
+        Command::Serve(a) => crate::serve_cmd::serve(*a),
         Command::Generate(a) => generate(a),
         Command::Sign(a) => sign(a),
         Command::Verify(a) => verify(a),

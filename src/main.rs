@@ -3,6 +3,7 @@
 
 mod cli;
 mod run_cmd;
+mod serve_cmd;
 
 use clap::Parser;
 
