@@ -1026,3 +1026,112 @@ async fn the_sqlite_log_and_the_visits_survive_a_restart() {
     his.shutdown().await;
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// The `serve` verb as a user runs it.
+mod cli {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    fn bin() -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_chup-harness"));
+        c.env_remove("CHUP_SECRET").env_remove("CHUP_CONTROL_TOKEN");
+        c
+    }
+
+    #[test]
+    fn refuses_a_non_loopback_listen_address_without_a_token_with_exit_2() {
+        let out = bin()
+            .args([
+                "serve",
+                "--listen",
+                "0.0.0.0:0",
+                "--target",
+                "http://127.0.0.1:9/",
+            ])
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("--control-token") && err.contains("0.0.0.0"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_bad_retry_schedule_is_a_usage_error_naming_the_flag() {
+        let out = bin()
+            .args([
+                "serve",
+                "--retry-schedule",
+                "0,5x",
+                "--listen",
+                "127.0.0.1:0",
+            ])
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("--retry-schedule") && err.contains("5x"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn help_teaches_the_routes_and_exit_codes() {
+        let out = bin().args(["serve", "--help"]).output().expect("runs");
+        assert!(out.status.success());
+        let help = String::from_utf8_lossy(&out.stdout);
+        for needle in [
+            "/control/scenarios",
+            "/api/v1/alerts",
+            "--retry-compress",
+            "--control-token",
+            "Exit codes",
+        ] {
+            assert!(help.contains(needle), "help lacks {needle}");
+        }
+    }
+
+    #[test]
+    fn prints_where_the_dashboard_is_and_only_the_secrets_fingerprint() {
+        let secret = "cli-serve-secret-never-printed";
+        let mut child = bin()
+            .args(["serve", "--listen", "127.0.0.1:0", "--secret", secret])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = Vec::new();
+        for line in BufReader::new(stdout).lines() {
+            let line = line.expect("a line");
+            let last = line.contains("openapi.json");
+            lines.push(line);
+            if last {
+                break;
+            }
+        }
+        let text = lines.join("\n");
+        let url = text
+            .split_whitespace()
+            .find(|w| w.starts_with("http://127.0.0.1:") && w.ends_with('/'))
+            .unwrap_or_else(|| panic!("no dashboard URL in {text}"))
+            .to_owned();
+        let page = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime")
+            .block_on(async { reqwest::get(&url).await?.text().await });
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(page
+            .expect("the dashboard answers")
+            .contains("mock Chup Online"));
+        assert!(text.contains("reference receiver"), "{text}");
+        let fp = chup_harness::signing::Secret::new(secret).fingerprint();
+        assert!(text.contains(&fp), "{text}");
+        assert!(!text.contains(secret), "the secret was printed");
+    }
+}

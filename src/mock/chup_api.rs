@@ -75,7 +75,7 @@ pub(crate) async fn token(
 ) -> Response {
     let req: AuthRequest = match json_required(body) {
         Ok(r) => r,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let ok = req.api_key == app.api.api_key
         && req.business_id.text() == app.api.business_id
@@ -175,7 +175,7 @@ pub(crate) async fn alert(
     }
     let req: AlertRequest = match json_required(body) {
         Ok(r) => r,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let Some(id) = req.live_queue_id else {
         return error_response(

@@ -6,7 +6,7 @@
 //! It leaves signing and queueing to [`App`], the retries to `retry.rs`
 //! and the wire contract of the document to `openapi.rs`.
 
-use super::{error_response, App, Origin};
+use super::{error_response, ApiError, App, Origin};
 use crate::clinic::ID_SPAN;
 use crate::model::{
     self, AppointmentState, DialectMode, EventName, Record, StateField, VisitState,
@@ -79,11 +79,11 @@ async fn require_token(State(app): State<Arc<App>>, req: Request, next: Next) ->
 /// a bad body is a 413 or a 422 naming the field.
 pub(crate) fn json_body<T: DeserializeOwned + Default>(
     body: Result<Bytes, BytesRejection>,
-) -> Result<T, Response> {
+) -> Result<T, ApiError> {
     let bytes = body.map_err(|e| {
-        error_response(
+        ApiError::new(
             e.status(),
-            &format!("cannot read the request body: {}", e.body_text()),
+            format!("cannot read the request body: {}", e.body_text()),
         )
     })?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -97,16 +97,17 @@ pub(crate) fn json_body<T: DeserializeOwned + Default>(
         } else {
             format!("bad request body at {at}: {}", e.inner())
         };
-        error_response(StatusCode::UNPROCESSABLE_ENTITY, &msg)
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, msg)
     })
 }
 
 /// Like [`json_body`], but an empty body is a 422 too.
 pub(crate) fn json_required<T: DeserializeOwned + Default>(
     body: Result<Bytes, BytesRejection>,
-) -> Result<T, Response> {
+) -> Result<T, ApiError> {
     if matches!(&body, Ok(b) if b.iter().all(u8::is_ascii_whitespace)) {
-        return Err(unprocessable(
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
             "the request body is empty: expected a JSON object",
         ));
     }
@@ -174,17 +175,21 @@ struct RunRequest {
     signing: Option<String>,
 }
 
-fn parse_dialect(d: Option<&str>, default: DialectMode) -> Result<DialectMode, Response> {
+fn parse_dialect(d: Option<&str>, default: DialectMode) -> Result<DialectMode, ApiError> {
     match d {
         None => Ok(default),
-        Some(d) => d.parse().map_err(|e: String| unprocessable(&e)),
+        Some(d) => d
+            .parse()
+            .map_err(|e: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e)),
     }
 }
 
-fn parse_signing(app: &App, s: Option<&str>) -> Result<Profile, Response> {
+fn parse_signing(app: &App, s: Option<&str>) -> Result<Profile, ApiError> {
     match s {
         None => Ok(app.profile),
-        Some(s) => s.parse().map_err(|e: String| unprocessable(&e)),
+        Some(s) => s
+            .parse()
+            .map_err(|e: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e)),
     }
 }
 
@@ -199,7 +204,7 @@ async fn run_scenario(
 ) -> Response {
     let req: RunRequest = match json_body(body) {
         Ok(r) => r,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let Some(def) = app.scenarios.iter().find(|s| s.name() == name) else {
         let known: Vec<&str> = app.scenarios.iter().map(|s| s.name()).collect();
@@ -213,7 +218,7 @@ async fn run_scenario(
         parse_signing(&app, req.signing.as_deref()),
     ) {
         (Ok(m), Ok(p)) => (m, p),
-        (Err(r), _) | (_, Err(r)) => return r,
+        (Err(r), _) | (_, Err(r)) => return r.into_response(),
     };
     // Every run gets ids never used by an earlier run of this server.
     let run = app.runs.fetch_add(1, Ordering::Relaxed) + 1;
@@ -322,7 +327,7 @@ fn set_state(record: &mut Record, code: i64) -> Result<(), String> {
 async fn send_event(State(app): State<Arc<App>>, body: Result<Bytes, BytesRejection>) -> Response {
     let req: EventRequest = match json_required(body) {
         Ok(r) => r,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let Some(event) = EventName::parse(&req.event) else {
         let known: Vec<&str> = EventName::ALL.iter().map(|e| e.as_str()).collect();
@@ -337,7 +342,7 @@ async fn send_event(State(app): State<Arc<App>>, body: Result<Bytes, BytesReject
         parse_signing(&app, req.signing.as_deref()),
     ) {
         (Ok(m), Ok(p)) => (m, p),
-        (Err(r), _) | (_, Err(r)) => return r,
+        (Err(r), _) | (_, Err(r)) => return r.into_response(),
     };
     let seed = req
         .seed
@@ -383,11 +388,11 @@ async fn deliveries(State(app): State<Arc<App>>) -> Response {
     Json(json!({"version": version, "deliveries": list})).into_response()
 }
 
-fn parse_id(id: &str) -> Result<u64, Response> {
+fn parse_id(id: &str) -> Result<u64, ApiError> {
     id.parse().map_err(|_| {
-        error_response(
+        ApiError::new(
             StatusCode::NOT_FOUND,
-            &format!("no delivery {id:?} (ids are integers)"),
+            format!("no delivery {id:?} (ids are integers)"),
         )
     })
 }
@@ -395,7 +400,7 @@ fn parse_id(id: &str) -> Result<u64, Response> {
 async fn delivery(State(app): State<Arc<App>>, Path(id): Path<String>) -> Response {
     let id = match parse_id(&id) {
         Ok(id) => id,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     match app.log.get(id) {
         Some(d) => Json(d).into_response(),
@@ -421,11 +426,11 @@ async fn resend(
 ) -> Response {
     let req: ResendRequest = match json_body(body) {
         Ok(r) => r,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let id = match parse_id(&id) {
         Ok(id) => id,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let Some(old) = app.log.get(id) else {
         return error_response(StatusCode::NOT_FOUND, &format!("no delivery {id}"));
@@ -433,7 +438,7 @@ async fn resend(
     let queued = if req.resign || req.signing.is_some() {
         let profile = match parse_signing(&app, req.signing.as_deref()) {
             Ok(p) => p,
-            Err(r) => return r,
+            Err(r) => return r.into_response(),
         };
         let payload = serde_json::from_str::<Value>(&old.request)
             .ok()

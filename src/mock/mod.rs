@@ -179,6 +179,29 @@ pub(crate) fn error_response(status: StatusCode, message: &str) -> Response {
     (status, Json(serde_json::json!({ "error": line }))).into_response()
 }
 
+/// A refusal of a request: a status and a one-line reason, answered as
+/// `{"error": ...}`.
+#[derive(Debug)]
+pub(crate) struct ApiError {
+    status: StatusCode,
+    message: String,
+}
+
+impl ApiError {
+    pub(crate) fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            message: message.into(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        error_response(self.status, &self.message)
+    }
+}
+
 /// `visits/123` for a payload that names a record.
 fn record_label(p: &Payload) -> Option<String> {
     let id = p.data.id()?;

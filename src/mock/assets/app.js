@@ -164,7 +164,8 @@ function detail(d) {
   return el("td", { colSpan: 7 },
     el("h3", {}, "Attempts"), attempts, next,
     el("h3", {}, "Signature (" + d.signing + ")"), el("pre", {}, d.signature),
-    el("h3", {}, "Request body (" + d.request.length + " bytes, sent exactly as below before formatting)"), el("pre", {}, pretty(d.request)),
+    el("h3", {}, "Request body (" + new TextEncoder().encode(d.request).length + " bytes, shown indented)"), el("pre", {}, pretty(d.request)),
+    el("details", {}, el("summary", {}, "the exact bytes sent"), el("pre", { class: "raw" }, d.request)),
     el("div", { class: "actions" },
       el("button", { type: "button", class: "secondary", "data-resend": d.id, onclick: () => resend(d.id, false) }, "Resend same bytes"),
       el("button", { type: "button", class: "secondary", "data-resign": d.id, onclick: () => resend(d.id, true) }, "Re-sign and send")));
