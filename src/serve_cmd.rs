@@ -65,7 +65,7 @@ pub struct ServeArgs {
     /// Timeout of each attempt (5s, 500ms); a timeout is retried.
     #[arg(long, default_value = "5s", value_name = "DURATION")]
     pub timeout: String,
-    /// Demand `Authorization: Bearer TOKEN` on every control call [env: CHUP_CONTROL_TOKEN].
+    /// Demand `Authorization: Bearer TOKEN` on every control call.
     #[arg(
         long,
         env = "CHUP_CONTROL_TOKEN",

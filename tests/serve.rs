@@ -260,6 +260,44 @@ async fn lists_scenarios_and_runs_one_in_order_against_the_reference_receiver() 
 }
 
 #[tokio::test]
+async fn every_scenario_runs_against_the_reference_receiver_in_each_dialect() {
+    let his = receiver().await;
+    let server = mock::start(config(&his.webhook_url()), loopback())
+        .await
+        .expect("starts");
+    let c = Client::new(&server);
+    let mut sent = 0;
+    for (i, def) in chup_harness::scenario::builtin().iter().enumerate() {
+        let dialect = ["canonical", "seed", "mixed"][i % 3];
+        let signing = ["compact", "php"][i % 2];
+        let (status, run) = c
+            .call(
+                "POST",
+                &format!("/control/scenarios/{}/run", def.name()),
+                Some(json!({"dialect": dialect, "signing": signing})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{}: {run}", def.name());
+        let steps = run["deliveries"].as_array().expect("deliveries");
+        assert!(!steps.is_empty());
+        for d in steps {
+            assert_eq!(
+                d["status"],
+                200,
+                "{} ({dialect}, {signing}): {run}",
+                def.name()
+            );
+        }
+        sent += steps.len();
+    }
+    let log = c.deliveries().await;
+    assert_eq!(log.len(), sent);
+    assert!(log.iter().all(|d| d["state"] == "delivered"));
+    server.shutdown().await;
+    his.shutdown().await;
+}
+
+#[tokio::test]
 async fn sends_one_generated_event_with_state_dialect_signing_and_overrides() {
     let his = receiver().await;
     let server = mock::start(config(&his.webhook_url()), loopback())
