@@ -6,7 +6,7 @@ SCHEMA_BODIES := target/schema-bodies
 # Writes 10,000 bodies (NDJSON) of every event in the dialect appended.
 SCHEMA_GENERATE ?= $(DEBUG_BIN) generate --event all --count 10000 --seed 1 --dialect
 
-.PHONY: help build test lint fmt contract-test bench clean schema schema-validate
+.PHONY: help build test lint fmt contract-test serve bench clean schema schema-validate
 
 # make contract-test against your receiver:
 #   HIS_URL=https://his.example/chup/webhook CHUP_SECRET=... STATE_URL='https://his.example/chup/{kind}/{id}' make contract-test
@@ -15,6 +15,7 @@ HIS_URL ?=
 STATE_URL ?=
 SNAPSHOTS ?=
 RUN_FLAGS ?=
+SERVE_FLAGS ?=
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
@@ -24,6 +25,9 @@ build: ## build the release binary
 
 contract-test: build ## the contract suite against HIS_URL (default: the built-in reference receiver)
 	$(BIN) run $(if $(HIS_URL),--target '$(HIS_URL)') $(if $(STATE_URL),--state-url '$(STATE_URL)') $(if $(SNAPSHOTS),--snapshots '$(SNAPSHOTS)') --junit target/contract-test.junit.xml --json target/contract-test.json $(RUN_FLAGS)
+
+serve: ## the mock Chup Online server and dashboard on http://127.0.0.1:4010/ (HIS_URL, default the reference receiver)
+	$(CARGO) run --locked -- serve $(if $(HIS_URL),--target '$(HIS_URL)') $(SERVE_FLAGS)
 
 test: ## run every test (unit, integration, CLI)
 	$(CARGO) test --locked

@@ -26,7 +26,10 @@ fn bodies() -> Vec<Vec<u8>> {
     };
     let mut out = Vec::new();
     write_ndjson(&opts, &mut out).expect("a Vec never fails");
-    out.split(|b| *b == b'\n').filter(|l| !l.is_empty()).map(<[u8]>::to_vec).collect()
+    out.split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(<[u8]>::to_vec)
+        .collect()
 }
 
 fn rate(bodies: &[Vec<u8>], mut f: impl FnMut(&[u8]) -> bool) -> f64 {
@@ -47,7 +50,10 @@ fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         // `cargo test --benches`: one pass to prove it still works.
         for b in &bodies[..10] {
-            assert!(model::parse_document(b).is_ok() && signing::verify_body(b, &secret, &Profile::ALL).is_ok());
+            assert!(
+                model::parse_document(b).is_ok()
+                    && signing::verify_body(b, &secret, &Profile::ALL).is_ok()
+            );
         }
         return;
     }
@@ -62,9 +68,15 @@ fn main() {
             payload: &'a serde_json::value::RawValue,
             signature: String,
         }
-        let Ok(raw) = serde_json::from_slice::<Raw>(b) else { return false };
-        let Ok(_) = serde_json::from_str::<serde_json::Value>(raw.payload.get()) else { return false };
-        let Ok(sig) = hex::decode(&raw.signature) else { return false };
+        let Ok(raw) = serde_json::from_slice::<Raw>(b) else {
+            return false;
+        };
+        let Ok(_) = serde_json::from_str::<serde_json::Value>(raw.payload.get()) else {
+            return false;
+        };
+        let Ok(sig) = hex::decode(&raw.signature) else {
+            return false;
+        };
         let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("any key length");
         mac.update(raw.payload.get().as_bytes());
         mac.verify_slice(&sig).is_ok()

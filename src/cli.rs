@@ -34,6 +34,7 @@ pub enum Command {
     ReferenceHis(crate::run_cmd::ReferenceArgs),
     Load(crate::load_cmd::LoadArgs),
     Schema(SchemaArgs),
+    Serve(Box<crate::serve_cmd::ServeArgs>),
 }
 
 /// Export JSON Schema (draft 2020-12) and AsyncAPI 3.0 descriptions of the webhooks.
@@ -195,6 +196,7 @@ pub fn run(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Run(a) => crate::run_cmd::run(*a),
         Command::ReferenceHis(a) => crate::run_cmd::reference_his(a),
+        Command::Serve(a) => crate::serve_cmd::serve(*a),
         Command::Generate(a) => generate(a),
         Command::Load(a) => crate::load_cmd::load(a),
         Command::Schema(a) => {

@@ -11,6 +11,8 @@
 //!   and judging the answers against the protocol contract and snapshots;
 //! - [`report`]: human, JSON and JUnit output from one run report;
 //! - [`reference`]: a correct receiver, the default target;
+//! - [`mock`]: the mock Chup Online server (`serve`): dashboard, control
+//!   API, mock Chup API, delivery log and retries;
 //! - [`schema`]: JSON Schema and AsyncAPI descriptions of the webhooks.
 //!
 //! Outcomes (a failed check, a timeout of the receiver) are data; `Err`
@@ -24,6 +26,7 @@ pub mod exit_code;
 pub mod generate;
 pub mod input;
 pub mod load;
+pub mod mock;
 pub mod model;
 pub mod reference;
 pub mod report;

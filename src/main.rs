@@ -4,6 +4,7 @@
 mod cli;
 mod load_cmd;
 mod run_cmd;
+mod serve_cmd;
 
 use clap::Parser;
 
