@@ -32,6 +32,9 @@ pub enum Command {
     Verify(VerifyArgs),
     Inspect(InspectArgs),
     ReferenceHis(crate::run_cmd::ReferenceArgs),
+    Certify(Box<crate::certify_cmd::CertifyArgs>),
+    Keygen(crate::certify_cmd::KeygenArgs),
+    VerifyReport(crate::certify_cmd::VerifyReportArgs),
 }
 
 /// Where the signing secret comes from. Precedence: --secret, then
@@ -179,6 +182,9 @@ pub fn run(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Run(a) => crate::run_cmd::run(*a),
         Command::ReferenceHis(a) => crate::run_cmd::reference_his(a),
+        Command::Certify(a) => crate::certify_cmd::certify(*a),
+        Command::Keygen(a) => crate::certify_cmd::keygen(a),
+        Command::VerifyReport(a) => crate::certify_cmd::verify_report(a),
         Command::Generate(a) => generate(a),
         Command::Sign(a) => sign(a),
         Command::Verify(a) => verify(a),

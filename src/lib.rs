@@ -11,11 +11,14 @@
 //!   and judging the answers against the protocol contract and snapshots;
 //! - [`report`]: human, JSON and JUnit output from one run report;
 //! - [`reference`]: a correct receiver, the default target;
-//! - [`schema`]: JSON Schema and AsyncAPI descriptions of the webhooks.
+//! - [`schema`]: JSON Schema and AsyncAPI descriptions of the webhooks;
+//! - [`certify`]: the versioned conformance suite, its levels, and the
+//!   signed, verifiable report bundle a vendor hands over.
 //!
 //! Outcomes (a failed check, a timeout of the receiver) are data; `Err`
 //! means the harness could not run. Exit codes live in [`exit_code`].
 
+pub mod certify;
 pub mod check;
 pub mod clinic;
 pub mod duration;
