@@ -349,14 +349,18 @@ pub fn verify_bundle(
                             format!("is missing or unreadable: {e}"),
                         )),
                         Ok(sig_text) => {
-                            let sig = hex::decode(sig_text.trim())
+                            // Byte-exact: the file must be what `write_bundle`
+                            // wrote (lowercase hex, one newline), so no byte of
+                            // it can change unnoticed.
+                            let sig = hex::decode(sig_text.trim_end_matches('\n'))
                                 .ok()
                                 .and_then(|b| <[u8; 64]>::try_from(b.as_slice()).ok())
+                                .filter(|b| sig_text == format!("{}\n", hex::encode(b)))
                                 .map(|b| Signature::from_bytes(&b));
                             match sig {
                                 None => problems.push(problem(
                                     SIGNATURE_FILE,
-                                    "was changed: it is not 128 hex digits".to_owned(),
+                                    "was changed: it is not 128 lowercase hex digits and a newline".to_owned(),
                                 )),
                                 Some(sig) => {
                                     if named.verify(&text, &sig).is_err() {
