@@ -221,10 +221,7 @@ pub fn certify(a: CertifyArgs) -> Result<i32> {
             "{} {:<7}{}",
             if l.passed { "ok  " } else { "FAIL" },
             l.level.name(),
-            l.why
-                .first()
-                .map(|w| format!(" {w}"))
-                .unwrap_or_default()
+            l.why.first().map(|w| format!(" {w}")).unwrap_or_default()
         );
     }
     println!(
@@ -250,7 +247,11 @@ pub fn certify(a: CertifyArgs) -> Result<i32> {
             .collect::<Vec<_>>()
             .join(", "),
         if manifest.signature.is_some() {
-            format!(", {} signed by {}", certify::SIGNATURE_FILE, short_key(&manifest))
+            format!(
+                ", {} signed by {}",
+                certify::SIGNATURE_FILE,
+                short_key(&manifest)
+            )
         } else {
             String::new()
         }
@@ -311,7 +312,8 @@ pub fn verify_report(a: VerifyReportArgs) -> Result<i32> {
             manifest.suite.version,
             manifest.highest_level.as_deref().unwrap_or("none"),
             match (&manifest.signature, &expected) {
-                (Some(_), Some(_)) => format!(", signed by the given key ({})", short_key(&manifest)),
+                (Some(_), Some(_)) =>
+                    format!(", signed by the given key ({})", short_key(&manifest)),
                 (Some(_), None) => format!(
                     ", signature intact ({}; pass --public-key to check who signed)",
                     short_key(&manifest)

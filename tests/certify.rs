@@ -55,7 +55,10 @@ impl Receiver {
             ..ReferenceConfig::default()
         };
         let running = rt
-            .block_on(reference::start(config, SocketAddr::from(([127, 0, 0, 1], 0))))
+            .block_on(reference::start(
+                config,
+                SocketAddr::from(([127, 0, 0, 1], 0)),
+            ))
             .expect("reference starts");
         Receiver {
             rt,
@@ -174,7 +177,10 @@ fn certify_against_the_reference_passes_every_level_and_the_bundle_verifies() {
     }
     assert_eq!(r["suite"]["name"], certify::SUITE_NAME);
     assert_eq!(r["suite"]["version"], certify::SUITE_VERSION);
-    assert_eq!(r["suite"]["journeys"], "property journeys: not part of this build");
+    assert_eq!(
+        r["suite"]["journeys"],
+        "property journeys: not part of this build"
+    );
     // Every check and case with its timing is in the report.
     let cases = r["run"]["cases"].as_array().expect("cases");
     assert!(cases.len() > 100, "{} cases", cases.len());
@@ -183,13 +189,15 @@ fn certify_against_the_reference_passes_every_level_and_the_bundle_verifies() {
     let load = &r["load"];
     assert_eq!(load["deliveries"], 100);
     assert_eq!(load["answered_2xx"], 100);
-    assert!(load["achieved_rate_per_s"].as_f64().expect("rate") >= 45.0, "{load}");
+    assert!(
+        load["achieved_rate_per_s"].as_f64().expect("rate") >= 45.0,
+        "{load}"
+    );
     assert!(load["p99_ms"].as_f64().expect("p99") > 0.0);
 
-    let m: Value = serde_json::from_slice(
-        &std::fs::read(b.unsigned.join("manifest.json")).expect("manifest"),
-    )
-    .expect("json");
+    let m: Value =
+        serde_json::from_slice(&std::fs::read(b.unsigned.join("manifest.json")).expect("manifest"))
+            .expect("json");
     let files: Vec<&str> = m["files"]
         .as_array()
         .expect("files")
@@ -204,7 +212,11 @@ fn certify_against_the_reference_passes_every_level_and_the_bundle_verifies() {
 
     let v = run(&["verify-report", &b.unsigned.display().to_string()]);
     assert_eq!(v.status.code(), Some(0), "{}", text(&v.stdout));
-    assert!(text(&v.stdout).starts_with("ok: 3 files match"), "{}", text(&v.stdout));
+    assert!(
+        text(&v.stdout).starts_with("ok: 3 files match"),
+        "{}",
+        text(&v.stdout)
+    );
 
     let junit = std::fs::read_to_string(b.unsigned.join("junit.xml")).expect("junit");
     assert!(junit.contains("certification-levels"));
@@ -359,7 +371,10 @@ fn a_receiver_that_ignores_signatures_fails_core_and_the_html_says_why() {
     let out = certify_cli(&r, &dir.join("b"), &[]);
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
-    assert!(stdout.contains("not certified: the Core level failed"), "{stdout}");
+    assert!(
+        stdout.contains("not certified: the Core level failed"),
+        "{stdout}"
+    );
     let report = report_json(&dir.join("b"));
     assert_eq!(report["highest_level"], Value::Null);
     let core = &report["levels"][0];
@@ -389,7 +404,10 @@ fn require_level_makes_a_lower_result_exit_1() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
     let stdout = text(&out.stdout);
     assert!(stdout.contains("highest level reached: Core"), "{stdout}");
-    assert!(stdout.contains("state-observed: no --state-url"), "{stdout}");
+    assert!(
+        stdout.contains("state-observed: no --state-url"),
+        "{stdout}"
+    );
     for (level, code) in [("core", 0), ("robust", 1), ("load", 1)] {
         let out = certify_cli(
             &r,
@@ -433,26 +451,15 @@ fn an_unreachable_target_exits_3_and_writes_nothing() {
 #[test]
 fn two_runs_against_the_same_receiver_give_identical_verdicts() {
     let r = Receiver::start(Faults::default());
-    let config = |id_base: u64| CertifyConfig {
-        target: Target::parse(&r.url()).expect("url"),
-        secret: Secret::default(),
-        profile: Profile::Compact,
-        state_url: Some(r.state()),
-        product: Product::default(),
-        id_base,
-        start_unix: 1_790_000_000,
-        load: LoadPlan::default(),
-        journeys: None,
-        command: "test".to_owned(),
-    };
+    let config = |id_base: u64| lib_config(&r, id_base);
     // The receiver keeps its state: the second run must not trip on the first.
-    let first = r
-        .rt
-        .block_on(certify::certify(config(100_000_000)))
-        .expect("first run");
-    let second = r
-        .rt
-        .block_on(certify::certify(config(100_000_000 + 64 * SCENARIO_ID_SPAN)))
+    let first =
+        r.rt.block_on(certify::certify(config(100_000_000)))
+            .expect("first run");
+    let second =
+        r.rt.block_on(certify::certify(config(
+            100_000_000 + 64 * SCENARIO_ID_SPAN,
+        )))
         .expect("second run");
     assert_eq!(first.highest_level, Some(Level::Load));
     assert_eq!(first.verdicts, second.verdicts);
@@ -469,8 +476,101 @@ fn two_runs_against_the_same_receiver_give_identical_verdicts() {
             .collect()
     };
     assert_eq!(levels(&first), levels(&second));
-    assert!(first.verdicts.iter().any(|v| v.case.contains("visits/<id>")));
+    assert!(first
+        .verdicts
+        .iter()
+        .any(|v| v.case.contains("visits/<id>")));
     assert_ne!(first.run.meta.id_base, second.run.meta.id_base);
+}
+
+fn lib_config(r: &Receiver, id_base: u64) -> CertifyConfig {
+    CertifyConfig {
+        target: Target::parse(&r.url()).expect("url"),
+        secret: Secret::default(),
+        profile: Profile::Compact,
+        state_url: Some(r.state()),
+        product: Product::default(),
+        id_base,
+        start_unix: 1_790_000_000,
+        load: LoadPlan::default(),
+        journeys: None,
+        command: "test".to_owned(),
+    }
+}
+
+/// A stand-in for the property-journey runner: reports what it is told to.
+struct FakeJourneys {
+    failures: Vec<String>,
+}
+
+impl certify::JourneyRunner for FakeJourneys {
+    fn run<'a>(
+        &'a self,
+        ctx: &'a certify::JourneyContext,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = certify::JourneyOutcome> + Send + 'a>>
+    {
+        Box::pin(async move {
+            assert_eq!(ctx.seed, certify::SUITE_SEED);
+            certify::JourneyOutcome {
+                journeys: 4,
+                failures: self.failures.clone(),
+            }
+        })
+    }
+}
+
+#[test]
+fn a_plugged_in_journey_runner_becomes_a_robust_requirement() {
+    let r = Receiver::start(Faults::default());
+    let mut ok = lib_config(&r, 300_000_000);
+    ok.journeys = Some(std::sync::Arc::new(FakeJourneys { failures: vec![] }));
+    let report = r.rt.block_on(certify::certify(ok)).expect("runs");
+    assert_eq!(report.highest_level, Some(Level::Load));
+    let robust = report.level(Level::Robust).expect("robust");
+    assert!(robust
+        .requirements
+        .iter()
+        .any(|q| q.name == "property-journeys" && q.passed));
+    assert_eq!(report.suite.journeys, "required by robust");
+
+    let mut bad = lib_config(&r, 300_000_000 + 64 * SCENARIO_ID_SPAN);
+    bad.journeys = Some(std::sync::Arc::new(FakeJourneys {
+        failures: vec!["journey 3 (seed 77): visit ended Serving, expected Served".to_owned()],
+    }));
+    let report = r.rt.block_on(certify::certify(bad)).expect("runs");
+    assert_eq!(report.highest_level, Some(Level::Core));
+    let robust = report.level(Level::Robust).expect("robust");
+    assert!(!robust.passed);
+    assert_eq!(
+        robust.why,
+        ["property-journeys: 1 of 4 journeys failed, first: journey 3 (seed 77): visit ended Serving, expected Served"]
+    );
+}
+
+#[test]
+fn a_receiver_that_cannot_keep_the_stated_rate_fails_load_only() {
+    // 200 deliveries stated for one millisecond: no receiver answers 180,000
+    // a second over loopback, so the measured rate must fall short.
+    let r = Receiver::start(Faults::default());
+    let mut c = lib_config(&r, 500_000_000);
+    c.load = LoadPlan {
+        rate_per_s: 200_000,
+        duration: std::time::Duration::from_millis(1),
+    };
+    let report = r.rt.block_on(certify::certify(c)).expect("runs");
+    assert_eq!(report.highest_level, Some(Level::Robust));
+    assert_eq!(report.load.deliveries, 200);
+    let load = report.level(Level::Load).expect("load");
+    assert!(!load.passed);
+    assert_eq!(load.why.len(), 1, "{:?}", load.why);
+    assert!(
+        load.why[0].starts_with("sustained-rate: achieved ")
+            && load.why[0].contains("of the stated 200000 per second"),
+        "{:?}",
+        load.why
+    );
+    let html = chup_harness::report::certify_html(&report);
+    assert!(html.contains("Highest level reached: Robust"));
 }
 
 /// Renders a page in headless Chromium: (stderr log, dumped DOM).
@@ -500,7 +600,11 @@ fn chromium(page: &Path, screenshot: Option<&Path>) -> Option<(String, String)> 
         .unwrap_or_else(|e| {
             panic!("chromium is needed for this test ({e}); install it (apt-get install chromium) or set CHUP_SKIP_BROWSER=1")
         });
-    assert!(out.status.success(), "chromium failed: {}", text(&out.stderr));
+    assert!(
+        out.status.success(),
+        "chromium failed: {}",
+        text(&out.stderr)
+    );
     if let Some(png) = screenshot {
         let mut shot = Command::new("chromium");
         shot.args([
@@ -572,6 +676,7 @@ async fn the_html_report_renders_in_chromium_without_console_errors() {
     for f in ["report.html", "report.json", "junit.xml", "manifest.json"] {
         let body = std::fs::read_to_string(bundle.join(f)).expect("file");
         assert!(!body.contains("sekrit"), "{f} shows the token");
+        assert!(!body.contains("chup-test-secret"), "{f} shows the secret");
     }
 
     let artefacts = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-artefacts");
@@ -579,10 +684,9 @@ async fn the_html_report_renders_in_chromium_without_console_errors() {
     let png = artefacts.join("certify-report-failing.png");
     let _ = std::fs::remove_file(&png);
     let page = bundle.join("report.html");
-    let Some((log, dom)) =
-        tokio::task::spawn_blocking(move || chromium(&page, Some(&png)))
-            .await
-            .expect("chromium ran")
+    let Some((log, dom)) = tokio::task::spawn_blocking(move || chromium(&page, Some(&png)))
+        .await
+        .expect("chromium ran")
     else {
         eprintln!("CHUP_SKIP_BROWSER=1: the page was not rendered");
         return;

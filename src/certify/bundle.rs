@@ -217,7 +217,10 @@ pub fn write_bundle(
     match key {
         Some(k) => {
             let sig = k.sign(text.as_bytes());
-            write(&sig_path, format!("{}\n", hex::encode(sig.to_bytes())).as_bytes())?;
+            write(
+                &sig_path,
+                format!("{}\n", hex::encode(sig.to_bytes())).as_bytes(),
+            )?;
         }
         None if sig_path.exists() => {
             // A stale signature of an earlier bundle (--force) would not verify.
@@ -271,7 +274,10 @@ pub fn verify_bundle(
         Err(e) => {
             return Ok((
                 empty_manifest(),
-                vec![problem(MANIFEST_FILE, format!("is missing or unreadable: {e}"))],
+                vec![problem(
+                    MANIFEST_FILE,
+                    format!("is missing or unreadable: {e}"),
+                )],
             ))
         }
     };
@@ -360,7 +366,8 @@ pub fn verify_bundle(
                             match sig {
                                 None => problems.push(problem(
                                     SIGNATURE_FILE,
-                                    "was changed: it is not 128 lowercase hex digits and a newline".to_owned(),
+                                    "was changed: it is not 128 lowercase hex digits and a newline"
+                                        .to_owned(),
                                 )),
                                 Some(sig) => {
                                     if named.verify(&text, &sig).is_err() {

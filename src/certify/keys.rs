@@ -142,8 +142,7 @@ fn read_32(path: &Path, header: &str) -> Result<[u8; 32], KeyError> {
         }));
     }
     let hex_line = lines.next().unwrap_or_default().trim();
-    let bytes = hex::decode(hex_line)
-        .map_err(|e| format(format!("line 2 is not hex: {e}")))?;
+    let bytes = hex::decode(hex_line).map_err(|e| format(format!("line 2 is not hex: {e}")))?;
     <[u8; 32]>::try_from(bytes.as_slice())
         .map_err(|_| format(format!("line 2 holds {} bytes, expected 32", bytes.len())))
 }
@@ -165,10 +164,7 @@ mod tests {
     use super::*;
 
     fn tmp(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!(
-            "chup-keys-{}-{name}",
-            std::process::id()
-        ));
+        let dir = std::env::temp_dir().join(format!("chup-keys-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("temp dir");
         dir
@@ -180,16 +176,25 @@ mod tests {
         let (k, p) = (dir.join("cert.key"), dir.join("cert.pub"));
         let key = generate_key_pair().expect("randomness");
         write_key_pair(&key, &k, &p, false).expect("write");
-        assert_eq!(read_signing_key(&k).expect("read").to_bytes(), key.to_bytes());
+        assert_eq!(
+            read_signing_key(&k).expect("read").to_bytes(),
+            key.to_bytes()
+        );
         assert_eq!(read_public_key(&p).expect("read"), key.verifying_key());
         let other = generate_key_pair().expect("randomness");
         assert!(matches!(
             write_key_pair(&other, &k, &p, false),
             Err(KeyError::Exists(_))
         ));
-        assert_eq!(read_signing_key(&k).expect("kept").to_bytes(), key.to_bytes());
+        assert_eq!(
+            read_signing_key(&k).expect("kept").to_bytes(),
+            key.to_bytes()
+        );
         write_key_pair(&other, &k, &p, true).expect("forced");
-        assert_eq!(read_signing_key(&k).expect("new").to_bytes(), other.to_bytes());
+        assert_eq!(
+            read_signing_key(&k).expect("new").to_bytes(),
+            other.to_bytes()
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 
@@ -198,7 +203,9 @@ mod tests {
         let dir = tmp("swap");
         let (k, p) = (dir.join("a.key"), dir.join("a.pub"));
         write_key_pair(&generate_key_pair().expect("rng"), &k, &p, false).expect("write");
-        let e = read_signing_key(&p).expect_err("public file as secret").to_string();
+        let e = read_signing_key(&p)
+            .expect_err("public file as secret")
+            .to_string();
         assert!(e.contains("this is a public key file"), "{e}");
         let _ = std::fs::remove_dir_all(&dir);
     }

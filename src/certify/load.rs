@@ -307,7 +307,10 @@ mod tests {
         r.outcomes = BTreeMap::from([("200".to_owned(), 97), ("500".to_owned(), 3)]);
         r.achieved_rate_per_s = 20.0;
         let why = r.failure().expect("fails");
-        assert!(why.contains("3 of 100 deliveries were not answered 2xx (3 x 500)"), "{why}");
+        assert!(
+            why.contains("3 of 100 deliveries were not answered 2xx (3 x 500)"),
+            "{why}"
+        );
         assert!(why.contains("below 45.0"), "{why}");
     }
 }

@@ -29,8 +29,8 @@ pub use bundle::{
     read_manifest, verify_bundle, write_bundle, BundleError, FileEntry, Manifest,
     ManifestSignature, ManifestSuite, Problem, Renderings, MANIFEST_FILE, SIGNATURE_FILE,
 };
-pub use keys::{generate_key_pair, read_public_key, read_signing_key, write_key_pair, KeyError};
 pub use keys::public_hex;
+pub use keys::{generate_key_pair, read_public_key, read_signing_key, write_key_pair, KeyError};
 pub use load::{LoadFailure, LoadPlan, LoadResult, MIN_RATE_FRACTION};
 
 use crate::check::{CheckId, Verdict};
@@ -657,8 +657,7 @@ mod tests {
         let without = level_table(false);
         let with = level_table(true);
         let has = |t: &[(Level, Vec<Requirement>)]| {
-            t.iter()
-                .any(|(_, r)| r.contains(&Requirement::Journeys))
+            t.iter().any(|(_, r)| r.contains(&Requirement::Journeys))
         };
         assert!(!has(&without));
         assert!(has(&with));

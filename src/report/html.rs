@@ -77,7 +77,10 @@ fn badge(v: Verdict) -> String {
         Verdict::NotObserved => "not-observed",
         Verdict::Skipped => "skipped",
     };
-    format!("<span class=\"badge {class}\">{}</span>", escape(&v.to_string()))
+    format!(
+        "<span class=\"badge {class}\">{}</span>",
+        escape(&v.to_string())
+    )
 }
 
 fn pass_badge(passed: bool) -> String {
@@ -172,7 +175,11 @@ fn failure(out: &mut String, c: &Case) {
         );
     }
     if let Some(r) = &c.reason {
-        let _ = writeln!(out, "<p class=\"why\"><strong>Why:</strong> {}</p>", escape(r));
+        let _ = writeln!(
+            out,
+            "<p class=\"why\"><strong>Why:</strong> {}</p>",
+            escape(r)
+        );
     }
     if !c.sent.is_empty() {
         out.push_str("<table><thead><tr><th>request</th><th>response</th><th class=\"num\">latency</th></tr></thead><tbody>\n");
@@ -286,13 +293,21 @@ pub fn certify_html(r: &CertReport) -> String {
         "protocol checks",
         &format!(
             "{} checks, {} cases, {} failed, {} deliveries",
-            r.run.checks.iter().filter(|c| c.verdict != Verdict::Skipped).count(),
+            r.run
+                .checks
+                .iter()
+                .filter(|c| c.verdict != Verdict::Skipped)
+                .count(),
             r.run.cases.len(),
             failed_cases,
             r.run.deliveries
         ),
     );
-    row(&mut out, "target", &format!("<code>{}</code>", escape(&r.target)));
+    row(
+        &mut out,
+        "target",
+        &format!("<code>{}</code>", escape(&r.target)),
+    );
     row(
         &mut out,
         "duration",
@@ -433,9 +448,15 @@ pub fn certify_html(r: &CertReport) -> String {
                 r.suite.seed
             ),
         ),
-        ("harness", format!("chup-harness {}", escape(&r.harness_version))),
+        (
+            "harness",
+            format!("chup-harness {}", escape(&r.harness_version)),
+        ),
         ("vendor", escape(r.product.vendor.as_deref().unwrap_or("-"))),
-        ("product", escape(r.product.product.as_deref().unwrap_or("-"))),
+        (
+            "product",
+            escape(r.product.product.as_deref().unwrap_or("-")),
+        ),
         (
             "product version",
             escape(r.product.product_version.as_deref().unwrap_or("-")),
@@ -449,7 +470,10 @@ pub fn certify_html(r: &CertReport) -> String {
                 .unwrap_or_else(|| "none (effects not observed)".to_owned()),
         ),
         ("signing profile", escape(&r.signing_profile)),
-        ("secret", format!("fingerprint <code>{}</code>", escape(&r.secret_fingerprint))),
+        (
+            "secret",
+            format!("fingerprint <code>{}</code>", escape(&r.secret_fingerprint)),
+        ),
         (
             "record ids",
             format!("from {} (fresh per run)", r.run.meta.id_base),
