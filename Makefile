@@ -6,7 +6,7 @@ SCHEMA_BODIES := target/schema-bodies
 # Writes 10,000 bodies (NDJSON) of every event in the dialect appended.
 SCHEMA_GENERATE ?= $(DEBUG_BIN) generate --event all --count 10000 --seed 1 --dialect
 
-.PHONY: help build test lint fmt contract-test serve bench clean schema schema-validate
+.PHONY: help build test lint fmt contract-test serve certify bench clean schema schema-validate
 
 # make contract-test against your receiver:
 #   HIS_URL=https://his.example/chup/webhook CHUP_SECRET=... STATE_URL='https://his.example/chup/{kind}/{id}' make contract-test
@@ -28,6 +28,15 @@ contract-test: build ## the contract suite against HIS_URL (default: the built-i
 
 serve: ## the mock Chup Online server and dashboard on http://127.0.0.1:4010/ (HIS_URL, default the reference receiver)
 	$(CARGO) run --locked -- serve $(if $(HIS_URL),--target '$(HIS_URL)') $(SERVE_FLAGS)
+
+# make certify against your receiver (writes the bundle to CERTIFY_OUT):
+#   HIS_URL=... CHUP_SECRET=... STATE_URL=... VENDOR=Acme PRODUCT='Klinik HIS' make certify
+CERTIFY_OUT ?= target/certification
+CERTIFY_FLAGS ?=
+
+certify: build ## certify HIS_URL (required) and write a verifiable bundle to CERTIFY_OUT
+	@test -n '$(HIS_URL)' || { echo 'make certify needs HIS_URL=https://...'; exit 2; }
+	$(BIN) certify --target '$(HIS_URL)' --out '$(CERTIFY_OUT)' $(if $(STATE_URL),--state-url '$(STATE_URL)') $(if $(VENDOR),--vendor '$(VENDOR)') $(if $(PRODUCT),--product '$(PRODUCT)') $(CERTIFY_FLAGS)
 
 test: ## run every test (unit, integration, CLI)
 	$(CARGO) test --locked

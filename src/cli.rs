@@ -35,6 +35,9 @@ pub enum Command {
     Load(crate::load_cmd::LoadArgs),
     Schema(SchemaArgs),
     Serve(Box<crate::serve_cmd::ServeArgs>),
+    Certify(Box<crate::certify_cmd::CertifyArgs>),
+    Keygen(crate::certify_cmd::KeygenArgs),
+    VerifyReport(crate::certify_cmd::VerifyReportArgs),
 }
 
 /// Export JSON Schema (draft 2020-12) and AsyncAPI 3.0 descriptions of the webhooks.
@@ -197,6 +200,9 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Run(a) => crate::run_cmd::run(*a),
         Command::ReferenceHis(a) => crate::run_cmd::reference_his(a),
         Command::Serve(a) => crate::serve_cmd::serve(*a),
+        Command::Certify(a) => crate::certify_cmd::certify(*a),
+        Command::Keygen(a) => crate::certify_cmd::keygen(a),
+        Command::VerifyReport(a) => crate::certify_cmd::verify_report(a),
         Command::Generate(a) => generate(a),
         Command::Load(a) => crate::load_cmd::load(a),
         Command::Schema(a) => {

@@ -13,11 +13,14 @@
 //! - [`reference`]: a correct receiver, the default target;
 //! - [`mock`]: the mock Chup Online server (`serve`): dashboard, control
 //!   API, mock Chup API, delivery log and retries;
-//! - [`schema`]: JSON Schema and AsyncAPI descriptions of the webhooks.
+//! - [`schema`]: JSON Schema and AsyncAPI descriptions of the webhooks;
+//! - [`certify`]: the versioned conformance suite, its levels, and the
+//!   signed, verifiable report bundle a vendor hands over.
 //!
 //! Outcomes (a failed check, a timeout of the receiver) are data; `Err`
 //! means the harness could not run. Exit codes live in [`exit_code`].
 
+pub mod certify;
 pub mod check;
 pub mod clinic;
 pub mod duration;

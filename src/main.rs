@@ -1,6 +1,7 @@
 //! The `chup-harness` binary: parse the command line, call into the
 //! library, map the outcome to an exit code (see `exit_code`).
 
+mod certify_cmd;
 mod cli;
 mod load_cmd;
 mod run_cmd;

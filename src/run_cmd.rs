@@ -124,7 +124,15 @@ pub struct ReferenceArgs {
     pub fault: Option<String>,
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime> {
+/// A first record id never used by an earlier run (drawn per run).
+pub fn fresh_id_base() -> u64 {
+    // Below 2^31 so a receiver keeping ids in 32-bit columns is not
+    // failed for it; aligned so runs do not overlap.
+    let span = runner::SCENARIO_ID_SPAN * 64;
+    100_000_000 + (crate::cli::drawn_seed() % ((2_000_000_000 - 100_000_000) / span)) * span
+}
+
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -313,12 +321,7 @@ pub fn run(a: RunArgs) -> Result<i32> {
         .snapshots
         .clone()
         .unwrap_or_else(|| PathBuf::from(default_snaps));
-    let id_base = a.id_base.unwrap_or_else(|| {
-        // Below 2^31 so a receiver keeping ids in 32-bit columns is not
-        // failed for it; aligned so runs do not overlap.
-        let span = runner::SCENARIO_ID_SPAN * 64;
-        100_000_000 + (crate::cli::drawn_seed() % ((2_000_000_000 - 100_000_000) / span)) * span
-    });
+    let id_base = a.id_base.unwrap_or_else(fresh_id_base);
     let start_unix = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)

@@ -6,7 +6,42 @@ use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 use std::time::Duration;
 
 pub fn junit(report: &RunReport) -> String {
-    let mut r = Report::new("chup-harness");
+    render(&junit_report(report, "chup-harness"))
+}
+
+fn render(r: &Report) -> String {
+    r.to_string()
+        .unwrap_or_else(|e| format!("<!-- junit serialization failed: {e} -->\n"))
+}
+
+/// The certification's JUnit: one suite of the levels (a failed level
+/// carries why), then the protocol run's suites.
+pub fn certify_junit(report: &crate::certify::CertReport) -> String {
+    let name = format!("{} {}", report.suite.name, report.suite.version);
+    let run = junit_report(&report.run, &name);
+    let mut r = Report::new(name);
+    r.set_time(Duration::from_secs_f64(report.elapsed_ms / 1000.0));
+    let mut levels = TestSuite::new("certification-levels");
+    for l in &report.levels {
+        let status = if l.passed {
+            TestCaseStatus::success()
+        } else {
+            let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            s.set_message(l.why.first().cloned().unwrap_or_default());
+            s.set_description(l.why.join("\n"));
+            s
+        };
+        let mut t = TestCase::new(l.level.name(), status);
+        t.set_classname("certification-levels");
+        levels.add_test_case(t);
+    }
+    r.add_test_suite(levels);
+    r.add_test_suites(run.test_suites);
+    render(&r)
+}
+
+fn junit_report(report: &RunReport, name: &str) -> Report {
+    let mut r = Report::new(name);
     r.set_time(Duration::from_secs_f64(report.elapsed_ms / 1000.0));
     for check in CheckId::ALL {
         let mut suite = TestSuite::new(check.name());
@@ -60,6 +95,5 @@ pub fn junit(report: &RunReport) -> String {
         }
         r.add_test_suite(suite);
     }
-    r.to_string()
-        .unwrap_or_else(|e| format!("<!-- junit serialization failed: {e} -->\n"))
+    r
 }

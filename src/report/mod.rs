@@ -1,12 +1,16 @@
 //! Reporters: each renders the same [`RunReport`] (the runner's collected
 //! event stream) into one format, as a `String`, so every format carries
-//! the same facts and each can be snapshot-tested.
+//! the same facts and each can be snapshot-tested. The certification
+//! report (`certify::CertReport`, a run report plus levels) has its own HTML
+//! page and JUnit rendering.
 
+mod html;
 mod human;
 mod junit;
 
+pub use html::{certify_html, escape as html_escape};
 pub use human::{human, progress_line};
-pub use junit::junit;
+pub use junit::{certify_junit, junit};
 
 use crate::runner::RunReport;
 
