@@ -78,6 +78,20 @@ impl Percentiles {
     }
 }
 
+/// How many failed deliveries a report keeps as samples.
+pub const FAILURE_SAMPLES: usize = 5;
+
+/// One delivery that was not a 2xx, kept as a sample with what came back.
+#[derive(Clone, Debug, Serialize)]
+pub struct LoadFailure {
+    pub event: String,
+    pub record: String,
+    pub status: Option<u16>,
+    pub error: Option<String>,
+    pub latency_ms: f64,
+    pub body: String,
+}
+
 /// The outcome of a load run.
 #[derive(Clone, Debug, Serialize)]
 pub struct LoadReport {
@@ -104,6 +118,8 @@ pub struct LoadReport {
     pub statuses: BTreeMap<String, u64>,
     /// Failures by kind: `HTTP 5xx`, `timed out`, `connection failed`, ...
     pub errors: BTreeMap<String, u64>,
+    /// The first few deliveries that were not answered 2xx.
+    pub failures: Vec<LoadFailure>,
 }
 
 impl LoadReport {
@@ -172,9 +188,12 @@ impl Source {
         }
     }
 
-    fn body(&mut self, i: u64) -> Vec<u8> {
+    /// The body of delivery `i`, and its event and record for reports.
+    fn body(&mut self, i: u64) -> (String, String, Vec<u8>) {
         let p = self.next_payload(i);
-        signing::signed_body(&p, self.profile, &self.secret)
+        let record = p.data.id().map(|id| id.to_string()).unwrap_or_default();
+        let body = signing::signed_body(&p, self.profile, &self.secret);
+        (p.event, record, body)
     }
 }
 
@@ -191,6 +210,7 @@ struct Tally {
     completed: u64,
     not_sent: u64,
     last_done: Option<Instant>,
+    failures: Vec<LoadFailure>,
 }
 
 impl Tally {
@@ -203,6 +223,7 @@ impl Tally {
             completed: 0,
             not_sent: 0,
             last_done: None,
+            failures: Vec::new(),
         }
     }
 
@@ -219,6 +240,8 @@ impl Tally {
         self.completed += o.completed;
         self.not_sent += o.not_sent;
         self.last_done = self.last_done.max(o.last_done);
+        let room = FAILURE_SAMPLES.saturating_sub(self.failures.len());
+        self.failures.extend(o.failures.into_iter().take(room));
     }
 }
 
@@ -275,7 +298,7 @@ pub async fn run(
                     t.not_sent += 1;
                     continue;
                 }
-                let body = match source.lock() {
+                let (event, record, body) = match source.lock() {
                     Ok(mut s) => s.body(i),
                     Err(_) => break,
                 };
@@ -303,6 +326,22 @@ pub async fn run(
                         *t.errors.entry(kind).or_default() += 1;
                         failed.fetch_add(1, Ordering::Relaxed);
                     }
+                }
+                if !d.status().is_some_and(|s| (200..300).contains(&s))
+                    && t.failures.len() < FAILURE_SAMPLES
+                {
+                    t.failures.push(LoadFailure {
+                        event,
+                        record,
+                        status: d.status(),
+                        error: d.error.as_ref().map(|(k, m)| format!("{k}: {m}")),
+                        latency_ms: (done - intended).as_secs_f64() * 1000.0,
+                        body: d
+                            .answer
+                            .as_ref()
+                            .map(|a| crate::runner::truncate_line(&a.body_text(), 300))
+                            .unwrap_or_default(),
+                    });
                 }
                 t.completed += 1;
                 t.last_done = Some(done);
@@ -380,6 +419,7 @@ pub async fn run(
         service_ms: Percentiles::of(&tally.service),
         statuses: tally.statuses,
         errors: tally.errors,
+        failures: tally.failures,
     })
 }
 

@@ -25,13 +25,14 @@ mod bundle;
 mod keys;
 mod load;
 
+pub use crate::load::LoadFailure;
 pub use bundle::{
     read_manifest, verify_bundle, write_bundle, BundleError, FileEntry, Manifest,
     ManifestSignature, ManifestSuite, Problem, Renderings, MANIFEST_FILE, SIGNATURE_FILE,
 };
 pub use keys::public_hex;
 pub use keys::{generate_key_pair, read_public_key, read_signing_key, write_key_pair, KeyError};
-pub use load::{LoadFailure, LoadPlan, LoadResult, MIN_RATE_FRACTION};
+pub use load::{LoadPlan, LoadResult, MIN_RATE_FRACTION};
 
 use crate::check::{CheckId, Verdict};
 use crate::runner::{self, RunConfig, RunError, RunReport};
@@ -397,9 +398,9 @@ pub async fn certify(config: CertifyConfig) -> Result<CertReport, RunError> {
         config.profile,
         &config.load,
         free,
+        config.start_unix,
     )
-    .await
-    .map_err(|e| RunError::Config(e.to_string()))?;
+    .await?;
 
     let journeys = match &config.journeys {
         Some(j) => {
