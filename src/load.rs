@@ -3,8 +3,8 @@
 //! time, as wrk2 does, so a receiver that stalls is charged for the queue it
 //! causes instead of hiding it (coordinated omission). Latencies go into HDR
 //! histograms; the run reports throughput achieved, percentiles and errors
-//! by kind. Memory stays flat: the queue holds tickets (an index and an
-//! instant), and each body is built by the worker that sends it.
+//! by kind. Memory stays flat: there is no queue, only the index of the
+//! next delivery, and each body is built by the worker that sends it.
 
 use crate::generate;
 use crate::model::{DialectMode, EventName, Id, Payload};
@@ -12,7 +12,7 @@ use crate::rng::Rng;
 use crate::runner::{self, RunError, SCENARIO_ID_SPAN};
 use crate::scenario::{self, CompileCtx, ScenarioDef};
 use crate::signing::{self, Profile, Secret};
-use crate::transport::{Target, Transport};
+use crate::transport::{ErrorKind, Target, Transport};
 use hdrhistogram::Histogram;
 use serde::Serialize;
 use std::collections::{BTreeMap, VecDeque};
@@ -197,6 +197,139 @@ impl Source {
     }
 }
 
+/// What one delivery met.
+struct Fired {
+    status: Option<u16>,
+    error: Option<(ErrorKind, String)>,
+    body: Vec<u8>,
+}
+
+/// The HTTP client of a load run. Plain-http targets without credentials go
+/// straight through hyper: the per-request overhead of a general client is
+/// what a load tool must not add. Anything else (https, user:pass@) goes
+/// through the run's `Transport`.
+#[derive(Clone)]
+enum Fire {
+    Hyper {
+        client: hyper_util::client::legacy::Client<
+            hyper_util::client::legacy::connect::HttpConnector,
+            http_body_util::Full<bytes::Bytes>,
+        >,
+        uri: hyper::Uri,
+        timeout: Duration,
+    },
+    Transport(Transport, reqwest::Url),
+}
+
+impl Fire {
+    fn new(
+        target: &Target,
+        transport: Transport,
+        timeout: Duration,
+        headers: &[(String, String)],
+    ) -> Fire {
+        let url = target.url();
+        let plain = url.scheme() == "http" && url.username().is_empty() && url.password().is_none();
+        match url.as_str().parse::<hyper::Uri>() {
+            Ok(uri) if plain && headers.is_empty() => {
+                let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
+                connector.set_nodelay(true);
+                connector.set_connect_timeout(Some(timeout));
+                let client = hyper_util::client::legacy::Client::builder(
+                    hyper_util::rt::TokioExecutor::new(),
+                )
+                .pool_max_idle_per_host(1024)
+                .build(connector);
+                Fire::Hyper {
+                    client,
+                    uri,
+                    timeout,
+                }
+            }
+            _ => Fire::Transport(transport, url.clone()),
+        }
+    }
+
+    async fn post(&self, body: Vec<u8>) -> Fired {
+        match self {
+            Fire::Transport(t, url) => {
+                let d = t.post(url, body).await;
+                Fired {
+                    status: d.status(),
+                    body: d.answer.map(|a| a.body).unwrap_or_default(),
+                    error: d.error,
+                }
+            }
+            Fire::Hyper {
+                client,
+                uri,
+                timeout,
+            } => {
+                use http_body_util::BodyExt;
+                let req = hyper::Request::post(uri.clone())
+                    .header(hyper::header::CONTENT_TYPE, "application/json")
+                    .header(
+                        hyper::header::USER_AGENT,
+                        concat!("chup-harness/", env!("CARGO_PKG_VERSION")),
+                    )
+                    .body(http_body_util::Full::new(bytes::Bytes::from(body)));
+                let Ok(req) = req else {
+                    return Fired {
+                        status: None,
+                        error: Some((ErrorKind::Other, "cannot build the request".to_owned())),
+                        body: Vec::new(),
+                    };
+                };
+                let exchange = async {
+                    let resp = client.request(req).await.map_err(|e| {
+                        let kind = if e.is_connect() {
+                            ErrorKind::Connect
+                        } else {
+                            ErrorKind::Protocol
+                        };
+                        (kind, e.to_string())
+                    })?;
+                    let status = resp.status().as_u16();
+                    // Read the answer whole (up to a cap) so the connection is reused.
+                    let limited = http_body_util::Limited::new(
+                        resp.into_body(),
+                        crate::transport::DEFAULT_BODY_CAP,
+                    );
+                    let body = limited
+                        .collect()
+                        .await
+                        .map(|b| b.to_bytes().to_vec())
+                        .map_err(|e| (ErrorKind::Protocol, e.to_string()))?;
+                    Ok::<_, (ErrorKind, String)>((status, body))
+                };
+                match tokio::time::timeout(*timeout, exchange).await {
+                    Ok(Ok((status, body))) => Fired {
+                        status: Some(status),
+                        error: None,
+                        body,
+                    },
+                    Ok(Err(e)) => Fired {
+                        status: None,
+                        error: Some(e),
+                        body: Vec::new(),
+                    },
+                    Err(_) => Fired {
+                        status: None,
+                        error: Some((
+                            ErrorKind::Timeout,
+                            format!(
+                                "no complete answer within {}",
+                                crate::duration::show(*timeout)
+                            ),
+                        )),
+                        body: Vec::new(),
+                    },
+                }
+            }
+        }
+    }
+}
+
 fn new_histogram() -> Histogram<u64> {
     // 1 µs to one hour, 3 significant digits.
     Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("these bounds are valid")
@@ -208,7 +341,6 @@ struct Tally {
     statuses: BTreeMap<String, u64>,
     errors: BTreeMap<String, u64>,
     completed: u64,
-    not_sent: u64,
     last_done: Option<Instant>,
     failures: Vec<LoadFailure>,
 }
@@ -221,7 +353,6 @@ impl Tally {
             statuses: BTreeMap::new(),
             errors: BTreeMap::new(),
             completed: 0,
-            not_sent: 0,
             last_done: None,
             failures: Vec::new(),
         }
@@ -238,7 +369,6 @@ impl Tally {
             *self.errors.entry(k).or_default() += v;
         }
         self.completed += o.completed;
-        self.not_sent += o.not_sent;
         self.last_done = self.last_done.max(o.last_done);
         let room = FAILURE_SAMPLES.saturating_sub(self.failures.len());
         self.failures.extend(o.failures.into_iter().take(room));
@@ -259,7 +389,7 @@ pub async fn run(
     let transport = Transport::new(config.timeout, config.headers.clone())
         .map_err(|e| RunError::Config(e.to_string()))?;
     runner::preflight(&config.target, config.timeout).await?;
-    let source = Arc::new(Mutex::new(Source {
+    let new_source = || Source {
         mix: config.mix,
         seed: config.seed,
         id_base: config.id_base,
@@ -273,43 +403,64 @@ pub async fn run(
         },
         queue: VecDeque::new(),
         round: 0,
-    }));
+    };
+    // Events are a pure function of (seed, i): each worker builds its own.
+    // Scenario steps must go out in order: one source, shared.
+    let shared = (config.mix == Mix::Scenarios).then(|| Arc::new(Mutex::new(new_source())));
 
     let start = Instant::now() + Duration::from_millis(20);
-    let end = start + config.duration;
-    // Tickets still queued this long after the end are never sent.
-    let deadline = end + config.timeout;
-    let (tx, rx) = mpsc::unbounded_channel::<(u64, Instant)>();
-    let rx = Arc::new(tokio::sync::Mutex::new(rx));
+    // Delivery i is due at i / rate seconds; those due before the end count.
+    let total = (config.rate * config.duration.as_secs_f64()).ceil() as u64;
+    let rate = config.rate;
+    let due_at = move |i: u64| start + Duration::from_secs_f64(i as f64 / rate);
+    // A delivery not sent this long after the end never is.
+    let deadline = start + config.duration + config.timeout;
+    // The next delivery to claim. A worker claims one when it is free; if
+    // the delivery is not due yet it waits for its time, and if it is
+    // overdue (every worker was busy) its latency still counts from when it
+    // was due: an open model without a queue to hold in memory.
+    let next = Arc::new(AtomicU64::new(0));
     let completed = Arc::new(AtomicU64::new(0));
     let failed = Arc::new(AtomicU64::new(0));
 
+    let fire = Fire::new(&config.target, transport, config.timeout, &config.headers);
     let mut workers = tokio::task::JoinSet::new();
     for _ in 0..config.connections.max(1) {
-        let (rx, source, transport) = (rx.clone(), source.clone(), transport.clone());
-        let url = config.target.url().clone();
+        let (next, fire, shared) = (next.clone(), fire.clone(), shared.clone());
+        let mut own = shared.is_none().then(new_source);
         let (completed, failed) = (completed.clone(), failed.clone());
         workers.spawn(async move {
             let mut t = Tally::new();
             loop {
-                let ticket = rx.lock().await.recv().await;
-                let Some((i, intended)) = ticket else { break };
-                if Instant::now() > deadline {
-                    t.not_sent += 1;
-                    continue;
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= total {
+                    break;
                 }
-                let (event, record, body) = match source.lock() {
-                    Ok(mut s) => s.body(i),
-                    Err(_) => break,
+                let intended = due_at(i);
+                if intended > Instant::now() {
+                    tokio::time::sleep_until(intended).await;
+                }
+                if Instant::now() > deadline {
+                    // Every later delivery is past the deadline too.
+                    next.store(total, Ordering::Relaxed);
+                    break;
+                }
+                let (event, record, body) = match (&mut own, &shared) {
+                    (Some(src), _) => src.body(i),
+                    (None, Some(src)) => match src.lock() {
+                        Ok(mut src) => src.body(i),
+                        Err(_) => break,
+                    },
+                    (None, None) => break,
                 };
                 let sent_at = Instant::now();
-                let d = transport.post(&url, body).await;
+                let d = fire.post(body).await;
                 let done = Instant::now();
                 let _ = t
                     .latency
                     .record((done - intended).as_micros().max(1) as u64);
                 let _ = t.service.record((done - sent_at).as_micros().max(1) as u64);
-                match d.status() {
+                match d.status {
                     Some(s) => {
                         *t.statuses.entry(format!("{}xx", s / 100)).or_default() += 1;
                         if s >= 500 {
@@ -327,20 +478,16 @@ pub async fn run(
                         failed.fetch_add(1, Ordering::Relaxed);
                     }
                 }
-                if !d.status().is_some_and(|s| (200..300).contains(&s))
+                if !d.status.is_some_and(|s| (200..300).contains(&s))
                     && t.failures.len() < FAILURE_SAMPLES
                 {
                     t.failures.push(LoadFailure {
                         event,
                         record,
-                        status: d.status(),
+                        status: d.status,
                         error: d.error.as_ref().map(|(k, m)| format!("{k}: {m}")),
                         latency_ms: (done - intended).as_secs_f64() * 1000.0,
-                        body: d
-                            .answer
-                            .as_ref()
-                            .map(|a| crate::runner::truncate_line(&a.body_text(), 300))
-                            .unwrap_or_default(),
+                        body: crate::runner::truncate_line(&String::from_utf8_lossy(&d.body), 300),
                     });
                 }
                 t.completed += 1;
@@ -351,43 +498,26 @@ pub async fn run(
         });
     }
 
-    // The dispatcher never waits for an answer: it only keeps time.
-    // Delivery i is due at i / rate seconds; those due before the end count.
-    let total = config.rate * config.duration.as_secs_f64();
-    let due_at = |i: u64| start + Duration::from_secs_f64(i as f64 / config.rate);
-    let mut scheduled = 0u64;
-    let mut next_sample = start + Duration::from_secs(1);
-    loop {
-        if scheduled as f64 >= total {
-            break;
-        }
-        let intended = due_at(scheduled);
-        let now = Instant::now();
-        if intended > now {
-            tokio::time::sleep_until(intended.min(next_sample)).await;
-        }
-        let now = Instant::now();
-        if now >= next_sample {
-            if let Some(p) = &progress {
-                let _ = p.send(Progress {
-                    elapsed: now - start,
-                    scheduled,
+    if let Some(p) = progress {
+        let (next, completed, failed) = (next.clone(), completed.clone(), failed.clone());
+        tokio::spawn(async move {
+            let mut tick = start + Duration::from_secs(1);
+            while next.load(Ordering::Relaxed) < total {
+                tokio::time::sleep_until(tick).await;
+                let sample = Progress {
+                    elapsed: Instant::now() - start,
+                    scheduled: next.load(Ordering::Relaxed).min(total),
                     completed: completed.load(Ordering::Relaxed),
                     errors: failed.load(Ordering::Relaxed),
-                });
+                };
+                if p.send(sample).is_err() {
+                    break;
+                }
+                tick += Duration::from_secs(1);
             }
-            next_sample += Duration::from_secs(1);
-        }
-        while (scheduled as f64) < total {
-            let due = due_at(scheduled);
-            if due > now {
-                break;
-            }
-            let _ = tx.send((scheduled, due));
-            scheduled += 1;
-        }
+        });
     }
-    drop(tx);
+
     let mut tally = Tally::new();
     while let Some(t) = workers.join_next().await {
         if let Ok(t) = t {
@@ -407,9 +537,9 @@ pub async fn run(
         connections: config.connections.max(1),
         seed: config.seed,
         secret_fingerprint,
-        scheduled,
+        scheduled: total,
         completed: tally.completed,
-        not_sent: tally.not_sent,
+        not_sent: total - tally.completed,
         throughput: if busy.is_zero() {
             0.0
         } else {
