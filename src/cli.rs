@@ -32,6 +32,8 @@ pub enum Command {
     Verify(VerifyArgs),
     Inspect(InspectArgs),
     ReferenceHis(crate::run_cmd::ReferenceArgs),
+    Fuzz(crate::fuzz_cmd::FuzzArgs),
+    Replay(crate::fuzz_cmd::ReplayArgs),
 }
 
 /// Where the signing secret comes from. Precedence: --secret, then
@@ -183,6 +185,8 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Sign(a) => sign(a),
         Command::Verify(a) => verify(a),
         Command::Inspect(a) => inspect(a),
+        Command::Fuzz(a) => crate::fuzz_cmd::fuzz(a),
+        Command::Replay(a) => crate::fuzz_cmd::replay(a),
     }
 }
 

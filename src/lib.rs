@@ -10,6 +10,8 @@
 //! - [`transport`], [`runner`], [`check`], [`snapshot`]: firing deliveries
 //!   and judging the answers against the protocol contract and snapshots;
 //! - [`report`]: human, JSON and JUnit output from one run report;
+//! - [`fuzz`] and [`replay`]: property-based journeys under delivery
+//!   faults, shrunk failures and their byte-for-byte replay files;
 //! - [`reference`]: a correct receiver, the default target;
 //! - [`schema`]: JSON Schema and AsyncAPI descriptions of the webhooks.
 //!
@@ -21,10 +23,12 @@ pub mod clinic;
 pub mod duration;
 pub mod examples;
 pub mod exit_code;
+pub mod fuzz;
 pub mod generate;
 pub mod input;
 pub mod model;
 pub mod reference;
+pub mod replay;
 pub mod report;
 pub mod rng;
 pub mod runner;

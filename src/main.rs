@@ -2,6 +2,7 @@
 //! library, map the outcome to an exit code (see `exit_code`).
 
 mod cli;
+mod fuzz_cmd;
 mod run_cmd;
 
 use clap::Parser;
