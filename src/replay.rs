@@ -79,6 +79,8 @@ pub enum ReplayError {
     },
     #[error("replay file {}: format {found:?} is not {FORMAT:?}", path.display())]
     Format { path: PathBuf, found: String },
+    #[error("replay file: delivery {n}: the body is not in the layout {{\"payload\":P,\"signature\":\"HEX\"}}, so it cannot be re-signed")]
+    Layout { n: usize },
     #[error("cannot write replay file {}", path.display())]
     Write {
         path: PathBuf,
@@ -201,6 +203,36 @@ impl ReplayFile {
         Ok(file)
     }
 
+    /// Replaces every body's signature with one made with `secret`, for a
+    /// committed file replayed against a receiver that holds another
+    /// secret. The payload bytes stay exactly as recorded.
+    pub fn resign(&mut self, secret: &crate::signing::Secret) -> Result<(), ReplayError> {
+        const HEAD: &str = "{\"payload\":";
+        const SIG: &str = ",\"signature\":\"";
+        let mut n = 0;
+        for slot in &mut self.schedule.slots {
+            for a in &mut slot.attempts {
+                n += 1;
+                let p = a
+                    .body
+                    .strip_prefix(HEAD)
+                    .and_then(|rest| rest.strip_suffix("\"}"))
+                    .and_then(|rest| rest.rsplit_once(SIG))
+                    .map(|(p, _)| p.to_owned())
+                    .ok_or(ReplayError::Layout { n })?;
+                let mut body = Vec::with_capacity(a.body.len());
+                crate::signing::write_body(
+                    p.as_bytes(),
+                    &crate::signing::sign(p.as_bytes(), secret),
+                    &mut body,
+                );
+                a.body = String::from_utf8(body).expect("a UTF-8 payload stays UTF-8");
+            }
+        }
+        self.secret_fingerprint = secret.fingerprint();
+        Ok(())
+    }
+
     /// The recorded timeout of each delivery.
     pub fn timeout(&self) -> Duration {
         Duration::from_millis(self.flags.timeout_ms.max(1))
@@ -238,4 +270,85 @@ pub async fn replay(
             other => fuzz::FuzzError::Config(other.to_string()),
         })?;
     Ok(fuzz::fire(&file.schedule, &transport, target.url(), probe.as_ref()).await)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fuzz::{Attempt, Expect, Slot};
+    use crate::signing::{self, Profile, Secret};
+
+    fn file_with(body: String) -> ReplayFile {
+        ReplayFile {
+            format: FORMAT.to_owned(),
+            harness_version: "0".to_owned(),
+            seed: 1,
+            case: 0,
+            flags: Flags {
+                cases: 1,
+                shard: "1/1".to_owned(),
+                patients: 1,
+                max_steps: 1,
+                faults: vec![],
+                dialect: "canonical".to_owned(),
+                signing: "compact".to_owned(),
+                id_base: 1,
+                start_unix: 0,
+                timeout_ms: 5000,
+            },
+            rerun: String::new(),
+            target: String::new(),
+            state_url: None,
+            secret_fingerprint: Secret::default().fingerprint(),
+            headers: sent_headers(),
+            problems: vec![],
+            plan: vec![],
+            schedule: Schedule {
+                slots: vec![Slot {
+                    concurrent: false,
+                    launch_gap_ms: 0,
+                    attempts: vec![Attempt {
+                        payload: 1,
+                        label: String::new(),
+                        body,
+                        abandon_after_ms: None,
+                        expect: Expect::Success,
+                    }],
+                }],
+                final_states: vec![],
+            },
+        }
+    }
+
+    #[test]
+    fn resign_keeps_the_payload_bytes_and_signs_with_the_new_secret() {
+        let payload = serde_json::json!({"event": "live_queue_created", "timestamp": "t", "data": {"a": "→/"}});
+        let body = signing::signed_body(&payload, Profile::Php, &Secret::default());
+        let body = String::from_utf8(body).expect("utf-8");
+        let mut file = file_with(body.clone());
+        let other = Secret::new("another-secret");
+        file.resign(&other).expect("our layout");
+        let resigned = &file.schedule.slots[0].attempts[0].body;
+        assert_ne!(resigned, &body);
+        let cut = |b: &str| b[..b.rfind(",\"signature\"").expect("signature")].to_owned();
+        assert_eq!(cut(resigned), cut(&body));
+        signing::verify_body(resigned.as_bytes(), &other, &[]).expect("raw bytes verify");
+        assert_eq!(file.secret_fingerprint, other.fingerprint());
+        assert!(file_with("{\"x\":1}".to_owned()).resign(&other).is_err());
+    }
+
+    #[test]
+    fn writes_never_overwrite_and_read_back_the_same_file() {
+        let dir = std::env::temp_dir().join(format!("chup-replay-unit-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let file = file_with("{}".to_owned());
+        let a = file.write_new(&dir, "x").expect("first");
+        let b = file.write_new(&dir, "x").expect("second");
+        assert_ne!(a, b);
+        assert!(b.ends_with("x-2.json"));
+        assert_eq!(ReplayFile::read(&a).expect("reads"), file);
+        std::fs::write(&a, "{\"format\": \"other/9\"}").expect("writes");
+        assert!(ReplayFile::read(&a).is_err());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

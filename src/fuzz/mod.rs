@@ -238,14 +238,18 @@ impl FuzzReport {
                 s.push_str(&format!("replay file NOT written: {e}\n"));
             }
         }
+        let pace = if self.passed() {
+            format!("{:.1} cases/s", self.cases_per_second())
+        } else {
+            format!("{} executions with shrinking", self.executions)
+        };
         s.push_str(&format!(
-            "{}: {} cases, {} deliveries, {} probe reads in {:.1}s ({:.1} cases/s){}\n",
+            "{}: {} cases, {} deliveries, {} probe reads in {:.1}s ({pace}){}\n",
             if self.passed() { "passed" } else { "failed" },
             self.cases_run,
             self.deliveries,
             self.probes,
             self.elapsed.as_secs_f64(),
-            self.cases_per_second(),
             if self.observed {
                 ""
             } else {
