@@ -17,8 +17,9 @@ use std::path::PathBuf;
 const FUZZ_ABOUT: &str = "\
 Faults (--faults, comma list, `all` or `none`): duplicate (the same bytes again at once), \
 duplicate-later (again after up to 4 later deliveries), reorder (held back behind up to 4 later \
-deliveries), retry (a first attempt abandoned after 1-20 ms, as after a timeout or a non-2xx, then \
-the same bytes again), burst (2-6 deliveries in flight at once, launched newest first).
+deliveries), retry (a first attempt abandoned after 1-20 ms, then the same bytes again: what a receiver \
+sees when the sender retries after a timeout or a non-2xx, the first attempt's effect committed or \
+not), burst (2-6 deliveries in flight at once, launched newest first, 1 ms apart).
 
 Every delivery must get a 2xx (an abandoned attempt may get none). With a state probe every visit \
 and appointment must end in the state of its newest payload by updated_at, 404 if that deleted \
@@ -95,7 +96,9 @@ pub struct FuzzArgs {
 /// receiver must hold the secret the file was signed with (its fingerprint
 /// is in the file).
 #[derive(Args, Debug)]
-#[command(after_help = format!("Exit codes: 0 the replay passes, 1 it fails, 2 usage or input error, 3 target unreachable."))]
+#[command(
+    after_help = "Exit codes: 0 the replay passes, 1 it fails, 2 usage or input error, 3 target unreachable."
+)]
 pub struct ReplayArgs {
     /// The replay file (JSON, from `fuzz`).
     pub file: PathBuf,

@@ -134,13 +134,8 @@ pub async fn fire(
         if !ok {
             out.problems.push(Problem(format!(
                 "{}: expected {}, the receiver shows {}",
-                f.describe().split(':').next().unwrap_or_default(),
-                match (f.state, &f.state_name) {
-                    (Some(s), Some(name)) =>
-                        format!("state {s} ({name}, newest updated_at {})", f.updated_at),
-                    (Some(s), None) => format!("state {s}"),
-                    (None, _) => format!("404 (deleted at {})", f.updated_at),
-                },
+                f.what(),
+                f.expectation(),
                 seen.describe()
             )));
         }

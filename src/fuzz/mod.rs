@@ -341,7 +341,11 @@ impl Ctx {
 }
 
 /// Runs the cases of this shard; stops at the first failure and shrinks it.
+/// Runs on the caller's tokio runtime (deliveries) and one of its blocking
+/// threads (the proptest loop).
 pub async fn fuzz(config: FuzzConfig) -> Result<FuzzReport, FuzzError> {
+    let handle = tokio::runtime::Handle::try_current()
+        .map_err(|e| FuzzError::Task(format!("fuzz needs a tokio runtime: {e}")))?;
     let transport = Transport::new(config.timeout, Vec::new())?;
     let probe = match &config.state_url {
         Some(t) => Some(Probe::new(t, transport.clone()).map_err(FuzzError::Config)?),
@@ -358,7 +362,7 @@ pub async fn fuzz(config: FuzzConfig) -> Result<FuzzReport, FuzzError> {
     let ctx = Ctx {
         config,
         probe,
-        handle: tokio::runtime::Handle::current(),
+        handle,
         executions: AtomicU64::new(0),
     };
     // proptest's value trees are synchronous; the loop runs on a blocking

@@ -340,10 +340,7 @@ struct PatientState {
 /// The transitions open to a patient, simplest first.
 fn options(clinic: &Clinic, p: &PatientState) -> Vec<Transition> {
     let mut out = Vec::new();
-    let state = p
-        .visit
-        .and_then(|v| clinic.visit_state(v))
-        .filter(|s| s.0 > 0);
+    let state = p.visit.and_then(|v| clinic.visit_state(v));
     if let Some(s) = state {
         out.extend(
             VisitAction::ALL

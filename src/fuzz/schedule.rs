@@ -93,13 +93,17 @@ impl FinalState {
         }
     }
 
-    /// `visit 100001001: state 2 (Alerted)` or `visit 100001001: deleted (404)`.
-    pub fn describe(&self) -> String {
-        let what = self.kind.trim_end_matches('s');
+    /// `visit 100001001`.
+    pub fn what(&self) -> String {
+        format!("{} {}", self.kind.trim_end_matches('s'), self.id)
+    }
+
+    /// `state 2 (Alerted, newest updated_at …)` or `404 (deleted at …)`.
+    pub fn expectation(&self) -> String {
         match (self.state, &self.state_name) {
-            (Some(s), Some(n)) => format!("{what} {}: state {s} ({n})", self.id),
-            (Some(s), None) => format!("{what} {}: state {s}", self.id),
-            (None, _) => format!("{what} {}: deleted (404)", self.id),
+            (Some(s), Some(n)) => format!("state {s} ({n}, newest updated_at {})", self.updated_at),
+            (Some(s), None) => format!("state {s} (newest updated_at {})", self.updated_at),
+            (None, _) => format!("404 (deleted at {})", self.updated_at),
         }
     }
 }
