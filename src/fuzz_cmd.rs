@@ -181,10 +181,12 @@ pub fn fuzz(a: FuzzArgs) -> Result<i32> {
     }
     let seed = a.seed.unwrap_or_else(crate::cli::drawn_seed);
     let id_base = a.id_base.unwrap_or_else(|| {
-        // Below 2^31 for receivers with 32-bit id columns; runs aligned so
-        // two runs share no id unless one makes over 10,000 executions.
-        let align = fuzz::ID_STRIDE * 10_000;
-        100_000_000 + (crate::cli::drawn_seed() % ((2_000_000_000 - 100_000_000) / align)) * align
+        // Anywhere in [10^8, 2^31) with room for 100,000 executions, so
+        // ids fit 32-bit columns; a run uses few ids (a stride of 32 per
+        // execution by default), so two runs' ranges rarely overlap.
+        let stride = fuzz::id_stride(a.max_steps);
+        let top = (1u64 << 31) - stride * 100_000;
+        100_000_000 + (crate::cli::drawn_seed() % ((top - 100_000_000) / stride)) * stride
     });
     let mut rerun = String::from("chup-harness fuzz");
     if let Some(t) = &a.target {

@@ -38,9 +38,13 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-/// Record ids each execution may use above its own base. A step allocates
-/// at most one id of a kind, and a plan has at most `model::MAX_STEPS`.
-pub const ID_STRIDE: u64 = 1_000;
+/// Record ids each execution may use above its own base: a step allocates
+/// at most one id of a kind (a visit, an appointment, a note) and each
+/// patient one client id, so plans of `max_steps` need no more. Kept small
+/// so that a run uses few ids and two runs' random bases rarely overlap.
+pub fn id_stride(max_steps: usize) -> u64 {
+    (max_steps.max(model::MAX_PATIENTS) as u64 + 1).next_power_of_two()
+}
 
 /// Which share of the cases this process runs: cases `i` with
 /// `i % count == index`.
@@ -91,7 +95,7 @@ pub struct FuzzConfig {
     pub cases: u64,
     pub shard: Shard,
     pub plan: PlanOptions,
-    /// First record id of the run; executions are [`ID_STRIDE`] apart.
+    /// First record id of the run; executions are [`id_stride`] apart.
     pub id_base: u64,
     pub start_unix: i64,
     /// Shrink steps at most for a failing case.
@@ -208,11 +212,14 @@ impl FuzzReport {
         let mut s = String::new();
         if let Some(f) = &self.failure {
             s.push_str(&format!(
-                "FAILED: case {} (seed {}), shrunk from {} to {} deliveries in {} steps:\n",
+                "FAILED: case {} (seed {}), shrunk from {} to {} in {} steps:\n",
                 f.case,
                 self.seed,
                 f.original_deliveries,
-                f.schedule.deliveries(),
+                match f.schedule.deliveries() {
+                    1 => "1 delivery".to_owned(),
+                    n => format!("{n} deliveries"),
+                },
                 f.shrink_steps
             ));
             for line in f.schedule.render() {
@@ -310,7 +317,7 @@ impl Ctx {
         let m = model::materialize(
             steps,
             &model::MaterializeOptions {
-                id_base: c.id_base + slot * ID_STRIDE,
+                id_base: c.id_base + slot * id_stride(c.plan.max_steps),
                 start_unix: c.start_unix,
                 patients: c.plan.patients,
                 mode: c.mode,
@@ -513,6 +520,37 @@ fn shrink(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn executions_never_share_an_id_of_a_kind() {
+        let opts = PlanOptions {
+            patients: model::MAX_PATIENTS,
+            max_steps: 40,
+            faults: BTreeSet::new(),
+        };
+        let stride = id_stride(opts.max_steps);
+        assert_eq!(stride, 64);
+        let mut runner = TestRunner::deterministic();
+        let strategy = model::arb_plan(&opts);
+        let mut seen = std::collections::BTreeSet::new();
+        for e in 0..50u64 {
+            let steps = strategy.new_tree(&mut runner).expect("draws").current();
+            let m = model::materialize(
+                &steps,
+                &model::MaterializeOptions {
+                    id_base: 900_000_000 + e * stride,
+                    start_unix: 1_796_400_000,
+                    patients: opts.patients,
+                    mode: DialectMode::Canonical,
+                },
+            );
+            let ids: std::collections::BTreeSet<_> =
+                m.planned.iter().map(|p| (p.kind, p.id)).collect();
+            for id in ids {
+                assert!(seen.insert(id), "{id:?} used by two executions");
+            }
+        }
+    }
 
     #[test]
     fn shards_split_cases_and_parse_k_of_n() {

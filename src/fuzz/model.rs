@@ -26,7 +26,7 @@ use std::str::FromStr;
 pub const MAX_PATIENTS: usize = 16;
 
 /// The most steps a case may hold: every step allocates at most one record
-/// id of a kind, and executions are [`crate::fuzz::ID_STRIDE`] ids apart.
+/// id of a kind, and executions are [`crate::fuzz::id_stride`] ids apart.
 pub const MAX_STEPS: usize = 900;
 
 /// Patients of the synthetic clinic: names in the scripts and styles seen in
