@@ -155,7 +155,8 @@ impl ReplayFile {
         let mut text =
             serde_json::to_string_pretty(self).expect("a replay file serializes to JSON");
         text.push('\n');
-        for n in 1.. {
+        let mut n = 1u32;
+        loop {
             let name = if n == 1 {
                 format!("{stem}.json")
             } else {
@@ -171,11 +172,10 @@ impl ReplayFile {
                     f.write_all(text.as_bytes()).map_err(err(&path))?;
                     return Ok(path);
                 }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => n += 1,
                 Err(e) => return Err(err(&path)(e)),
             }
         }
-        unreachable!("the loop returns")
     }
 
     pub fn read(path: &Path) -> Result<ReplayFile, ReplayError> {
