@@ -16,6 +16,10 @@ STATE_URL ?=
 SNAPSHOTS ?=
 RUN_FLAGS ?=
 SERVE_FLAGS ?=
+# Cases of the property-based fuzz run in contract-test, and extra flags.
+FUZZ_CASES ?= 50
+FUZZ_FLAGS ?=
+TARGET_FLAGS = $(if $(HIS_URL),--target '$(HIS_URL)') $(if $(STATE_URL),--state-url '$(STATE_URL)')
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
@@ -23,8 +27,12 @@ help: ## list the targets
 build: ## build the release binary
 	$(CARGO) build --release --locked
 
-contract-test: build ## the contract suite against HIS_URL (default: the built-in reference receiver)
-	$(BIN) run $(if $(HIS_URL),--target '$(HIS_URL)') $(if $(STATE_URL),--state-url '$(STATE_URL)') $(if $(SNAPSHOTS),--snapshots '$(SNAPSHOTS)') --junit target/contract-test.junit.xml --json target/contract-test.json $(RUN_FLAGS)
+contract-test: build ## the contract suite, a fuzz run and the committed replays against HIS_URL (default: the built-in reference receiver)
+	$(BIN) run $(TARGET_FLAGS) $(if $(SNAPSHOTS),--snapshots '$(SNAPSHOTS)') --junit target/contract-test.junit.xml --json target/contract-test.json $(RUN_FLAGS)
+	$(BIN) fuzz $(TARGET_FLAGS) --cases $(FUZZ_CASES) $(FUZZ_FLAGS)
+	for f in contracts/replays/*.json; do \
+	  $(BIN) replay "$$f" --resign $(TARGET_FLAGS) || exit 1; \
+	done
 
 serve: ## the mock Chup Online server and dashboard on http://127.0.0.1:4010/ (HIS_URL, default the reference receiver)
 	$(CARGO) run --locked -- serve $(if $(HIS_URL),--target '$(HIS_URL)') $(SERVE_FLAGS)

@@ -187,7 +187,7 @@ pub fn certify(a: CertifyArgs) -> Result<i32> {
         id_base: crate::run_cmd::fresh_id_base(),
         start_unix: now_unix(),
         load: LoadPlan::default(),
-        journeys: None,
+        journeys: Some(std::sync::Arc::new(chup_harness::certify::PropertyJourneys)),
         command: command_line(&a, &target),
     };
     eprintln!(

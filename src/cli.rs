@@ -38,6 +38,8 @@ pub enum Command {
     Certify(Box<crate::certify_cmd::CertifyArgs>),
     Keygen(crate::certify_cmd::KeygenArgs),
     VerifyReport(crate::certify_cmd::VerifyReportArgs),
+    Fuzz(crate::fuzz_cmd::FuzzArgs),
+    Replay(crate::fuzz_cmd::ReplayArgs),
 }
 
 /// Export JSON Schema (draft 2020-12) and AsyncAPI 3.0 descriptions of the webhooks.
@@ -214,6 +216,8 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Sign(a) => sign(a),
         Command::Verify(a) => verify(a),
         Command::Inspect(a) => inspect(a),
+        Command::Fuzz(a) => crate::fuzz_cmd::fuzz(a),
+        Command::Replay(a) => crate::fuzz_cmd::replay(a),
     }
 }
 

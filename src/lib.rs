@@ -10,6 +10,8 @@
 //! - [`transport`], [`runner`], [`check`], [`snapshot`]: firing deliveries
 //!   and judging the answers against the protocol contract and snapshots;
 //! - [`report`]: human, JSON and JUnit output from one run report;
+//! - [`fuzz`] and [`replay`]: property-based journeys under delivery
+//!   faults, shrunk failures and their byte-for-byte replay files;
 //! - [`reference`]: a correct receiver, the default target;
 //! - [`mock`]: the mock Chup Online server (`serve`): dashboard, control
 //!   API, mock Chup API, delivery log and retries;
@@ -26,12 +28,14 @@ pub mod clinic;
 pub mod duration;
 pub mod examples;
 pub mod exit_code;
+pub mod fuzz;
 pub mod generate;
 pub mod input;
 pub mod load;
 pub mod mock;
 pub mod model;
 pub mod reference;
+pub mod replay;
 pub mod report;
 pub mod rng;
 pub mod runner;

@@ -209,6 +209,9 @@ struct Fired {
 /// what a load tool must not add. Anything else (https, user:pass@) goes
 /// through the run's `Transport`.
 #[derive(Clone)]
+// One value per worker for the whole run: boxing the larger variant would
+// save nothing worth an indirection on every request.
+#[allow(clippy::large_enum_variant)]
 enum Fire {
     Hyper {
         client: hyper_util::client::legacy::Client<

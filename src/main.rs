@@ -3,6 +3,7 @@
 
 mod certify_cmd;
 mod cli;
+mod fuzz_cmd;
 mod load_cmd;
 mod run_cmd;
 mod serve_cmd;

@@ -22,6 +22,7 @@
 //! (`report::certify_html`, `report::certify_junit`).
 
 mod bundle;
+mod journeys;
 mod keys;
 mod load;
 
@@ -30,6 +31,7 @@ pub use bundle::{
     read_manifest, verify_bundle, write_bundle, BundleError, FileEntry, Manifest,
     ManifestSignature, ManifestSuite, Problem, Renderings, MANIFEST_FILE, SIGNATURE_FILE,
 };
+pub use journeys::{PropertyJourneys, JOURNEY_CASES};
 pub use keys::public_hex;
 pub use keys::{generate_key_pair, read_public_key, read_signing_key, write_key_pair, KeyError};
 pub use load::{LoadPlan, LoadResult, MIN_RATE_FRACTION};
@@ -50,7 +52,7 @@ use std::time::{Duration, Instant};
 pub const SUITE_NAME: &str = "chup-receiver-conformance";
 /// The suite's version (semver). A change of what is sent or judged is a
 /// new version; see `contracts/conformance/README.md`.
-pub const SUITE_VERSION: &str = "1.0.0";
+pub const SUITE_VERSION: &str = "2.0.0";
 /// The seed of the suite's generated payloads (the load burst).
 pub const SUITE_SEED: u64 = 20_261_204;
 /// Each delivery's connect and total timeout, and the latency budget.
@@ -143,7 +145,7 @@ impl Requirement {
                 "a --state-url is given and every effect (no change after a rejected delivery, no second effect of a duplicate, newest state stands, content stored verbatim) was observed through it".to_owned()
             }
             Requirement::Journeys => {
-                "property journeys: seeded random sequences of events about one patient, judged against the simulated clinic".to_owned()
+                format!("property journeys: {} seeded cases of several patients' interleaved journeys under delivery faults (duplicates, reorders, retries, bursts), every delivery 2xx and, through the state probe, every record's newest state standing", JOURNEY_CASES)
             }
             Requirement::SustainedRate => format!(
                 "a burst of {} deliveries at {} per second ({} s), each answered 2xx within the {} ms latency budget, at an achieved rate of at least {}% of the stated one",

@@ -13,7 +13,7 @@ use std::fmt;
 /// A visit transition other than joining or moving, with the states it may
 /// start from. Property tests use [`VisitAction::allowed_from`] as the
 /// precondition; [`Clinic::act`] enforces it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum VisitAction {
     /// Staff call the patient (state 2).
     Alert,

@@ -239,7 +239,7 @@ impl Ctx {
 
 /// Checks the target accepts TCP connections before anything is sent, so an
 /// unreachable receiver is one clear error (exit 3), not a hundred failures.
-pub(crate) async fn preflight(target: &Target, timeout: Duration) -> Result<(), RunError> {
+pub async fn preflight(target: &Target, timeout: Duration) -> Result<(), RunError> {
     let url = target.url();
     let host = url
         .host_str()
