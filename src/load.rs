@@ -204,22 +204,17 @@ struct Fired {
     body: Vec<u8>,
 }
 
-/// The HTTP client of a load run. Plain-http targets without credentials go
-/// straight through hyper: the per-request overhead of a general client is
-/// what a load tool must not add. Anything else (https, user:pass@) goes
-/// through the run's `Transport`.
-#[derive(Clone)]
-// One value per worker for the whole run: boxing the larger variant would
-// save nothing worth an indirection on every request.
-#[allow(clippy::large_enum_variant)]
+/// The HTTP client of one load worker. Plain-http targets without
+/// credentials get a connection of the worker's own, driven by hyper
+/// directly, as oha does: the per-request overhead of a pooled general
+/// client is what a load tool must not add. Anything else (https,
+/// user:pass@, extra headers) goes through the run's `Transport`.
 enum Fire {
-    Hyper {
-        client: hyper_util::client::legacy::Client<
-            hyper_util::client::legacy::connect::HttpConnector,
-            http_body_util::Full<bytes::Bytes>,
-        >,
+    Direct {
+        addr: String,
         uri: hyper::Uri,
         timeout: Duration,
+        conn: Option<hyper::client::conn::http1::SendRequest<http_body_util::Full<bytes::Bytes>>>,
     },
     Transport(Transport, reqwest::Url),
 }
@@ -233,27 +228,21 @@ impl Fire {
     ) -> Fire {
         let url = target.url();
         let plain = url.scheme() == "http" && url.username().is_empty() && url.password().is_none();
-        match url.as_str().parse::<hyper::Uri>() {
-            Ok(uri) if plain && headers.is_empty() => {
-                let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
-                connector.set_nodelay(true);
-                connector.set_connect_timeout(Some(timeout));
-                let client = hyper_util::client::legacy::Client::builder(
-                    hyper_util::rt::TokioExecutor::new(),
-                )
-                .pool_max_idle_per_host(1024)
-                .build(connector);
-                Fire::Hyper {
-                    client,
-                    uri,
-                    timeout,
-                }
-            }
+        let addr = url
+            .host_str()
+            .map(|h| format!("{}:{}", h, url.port_or_known_default().unwrap_or(80)));
+        match (url.as_str().parse::<hyper::Uri>(), addr) {
+            (Ok(uri), Some(addr)) if plain && headers.is_empty() => Fire::Direct {
+                addr,
+                uri,
+                timeout,
+                conn: None,
+            },
             _ => Fire::Transport(transport, url.clone()),
         }
     }
 
-    async fn post(&self, body: Vec<u8>) -> Fired {
+    async fn post(&mut self, body: Vec<u8>) -> Fired {
         match self {
             Fire::Transport(t, url) => {
                 let d = t.post(url, body).await;
@@ -263,74 +252,100 @@ impl Fire {
                     error: d.error,
                 }
             }
-            Fire::Hyper {
-                client,
+            Fire::Direct {
+                addr,
                 uri,
                 timeout,
+                conn,
             } => {
-                use http_body_util::BodyExt;
-                let req = hyper::Request::post(uri.clone())
-                    .header(hyper::header::CONTENT_TYPE, "application/json")
-                    .header(
-                        hyper::header::USER_AGENT,
-                        concat!("chup-harness/", env!("CARGO_PKG_VERSION")),
-                    )
-                    .body(http_body_util::Full::new(bytes::Bytes::from(body)));
-                let Ok(req) = req else {
-                    return Fired {
-                        status: None,
-                        error: Some((ErrorKind::Other, "cannot build the request".to_owned())),
-                        body: Vec::new(),
-                    };
+                let timeout = *timeout;
+                let outcome = tokio::time::timeout(timeout, exchange(addr, uri, conn, body)).await;
+                let failed = |error| Fired {
+                    status: None,
+                    error: Some(error),
+                    body: Vec::new(),
                 };
-                let exchange = async {
-                    let resp = client.request(req).await.map_err(|e| {
-                        let kind = if e.is_connect() {
-                            ErrorKind::Connect
-                        } else {
-                            ErrorKind::Protocol
-                        };
-                        (kind, e.to_string())
-                    })?;
-                    let status = resp.status().as_u16();
-                    // Read the answer whole (up to a cap) so the connection is reused.
-                    let limited = http_body_util::Limited::new(
-                        resp.into_body(),
-                        crate::transport::DEFAULT_BODY_CAP,
-                    );
-                    let body = limited
-                        .collect()
-                        .await
-                        .map(|b| b.to_bytes().to_vec())
-                        .map_err(|e| (ErrorKind::Protocol, e.to_string()))?;
-                    Ok::<_, (ErrorKind, String)>((status, body))
-                };
-                match tokio::time::timeout(*timeout, exchange).await {
+                match outcome {
                     Ok(Ok((status, body))) => Fired {
                         status: Some(status),
                         error: None,
                         body,
                     },
-                    Ok(Err(e)) => Fired {
-                        status: None,
-                        error: Some(e),
-                        body: Vec::new(),
-                    },
-                    Err(_) => Fired {
-                        status: None,
-                        error: Some((
+                    Ok(Err(e)) => {
+                        *conn = None;
+                        failed(e)
+                    }
+                    Err(_) => {
+                        // The connection may be mid-answer: never reuse it.
+                        *conn = None;
+                        failed((
                             ErrorKind::Timeout,
                             format!(
                                 "no complete answer within {}",
-                                crate::duration::show(*timeout)
+                                crate::duration::show(timeout)
                             ),
-                        )),
-                        body: Vec::new(),
-                    },
+                        ))
+                    }
                 }
             }
         }
     }
+}
+
+/// One POST on the worker's connection, opening it first when needed.
+async fn exchange(
+    addr: &str,
+    uri: &hyper::Uri,
+    conn: &mut Option<hyper::client::conn::http1::SendRequest<http_body_util::Full<bytes::Bytes>>>,
+    body: Vec<u8>,
+) -> Result<(u16, Vec<u8>), (ErrorKind, String)> {
+    use http_body_util::BodyExt;
+    if conn.as_ref().is_none_or(|c| c.is_closed()) {
+        let stream = tokio::net::TcpStream::connect(addr)
+            .await
+            .map_err(|e| (ErrorKind::Connect, e.to_string()))?;
+        let _ = stream.set_nodelay(true);
+        let (sender, connection) =
+            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+                .await
+                .map_err(|e| (ErrorKind::Protocol, e.to_string()))?;
+        tokio::spawn(async move {
+            // Ends when the worker drops its sender or the peer closes.
+            let _ = connection.await;
+        });
+        *conn = Some(sender);
+    }
+    let sender = conn
+        .as_mut()
+        .ok_or_else(|| (ErrorKind::Other, "no connection".to_owned()))?;
+    sender
+        .ready()
+        .await
+        .map_err(|e| (ErrorKind::Protocol, e.to_string()))?;
+    let req = hyper::Request::post(uri.clone())
+        .header(
+            hyper::header::HOST,
+            uri.authority().map(|a| a.as_str()).unwrap_or_default(),
+        )
+        .header(hyper::header::CONTENT_TYPE, "application/json")
+        .header(
+            hyper::header::USER_AGENT,
+            concat!("chup-harness/", env!("CARGO_PKG_VERSION")),
+        )
+        .body(http_body_util::Full::new(bytes::Bytes::from(body)))
+        .map_err(|e| (ErrorKind::Other, e.to_string()))?;
+    let resp = sender
+        .send_request(req)
+        .await
+        .map_err(|e| (ErrorKind::Protocol, e.to_string()))?;
+    let status = resp.status().as_u16();
+    // Read the answer whole (up to a cap) so the connection can be reused.
+    let body = http_body_util::Limited::new(resp.into_body(), crate::transport::DEFAULT_BODY_CAP)
+        .collect()
+        .await
+        .map(|b| b.to_bytes().to_vec())
+        .map_err(|e| (ErrorKind::Protocol, e.to_string()))?;
+    Ok((status, body))
 }
 
 fn new_histogram() -> Histogram<u64> {
@@ -426,10 +441,15 @@ pub async fn run(
     let completed = Arc::new(AtomicU64::new(0));
     let failed = Arc::new(AtomicU64::new(0));
 
-    let fire = Fire::new(&config.target, transport, config.timeout, &config.headers);
     let mut workers = tokio::task::JoinSet::new();
     for _ in 0..config.connections.max(1) {
-        let (next, fire, shared) = (next.clone(), fire.clone(), shared.clone());
+        let mut fire = Fire::new(
+            &config.target,
+            transport.clone(),
+            config.timeout,
+            &config.headers,
+        );
+        let (next, shared) = (next.clone(), shared.clone());
         let mut own = shared.is_none().then(new_source);
         let (completed, failed) = (completed.clone(), failed.clone());
         workers.spawn(async move {
