@@ -300,7 +300,7 @@ async fn exchange(
     body: Vec<u8>,
 ) -> Result<(u16, Vec<u8>), (ErrorKind, String)> {
     use http_body_util::BodyExt;
-    if conn.as_ref().is_none_or(|c| c.is_closed()) {
+    if !conn.as_ref().is_some_and(|c| !c.is_closed()) {
         let stream = tokio::net::TcpStream::connect(addr)
             .await
             .map_err(|e| (ErrorKind::Connect, e.to_string()))?;
