@@ -27,19 +27,19 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     Run(Box<crate::run_cmd::RunArgs>),
+    Fuzz(crate::fuzz_cmd::FuzzArgs),
+    Replay(crate::fuzz_cmd::ReplayArgs),
+    Serve(Box<crate::serve_cmd::ServeArgs>),
+    Certify(Box<crate::certify_cmd::CertifyArgs>),
+    VerifyReport(crate::certify_cmd::VerifyReportArgs),
+    Keygen(crate::certify_cmd::KeygenArgs),
+    Load(crate::load_cmd::LoadArgs),
     Generate(GenerateArgs),
     Sign(SignArgs),
     Verify(VerifyArgs),
     Inspect(InspectArgs),
-    ReferenceHis(crate::run_cmd::ReferenceArgs),
-    Load(crate::load_cmd::LoadArgs),
     Schema(SchemaArgs),
-    Serve(Box<crate::serve_cmd::ServeArgs>),
-    Certify(Box<crate::certify_cmd::CertifyArgs>),
-    Keygen(crate::certify_cmd::KeygenArgs),
-    VerifyReport(crate::certify_cmd::VerifyReportArgs),
-    Fuzz(crate::fuzz_cmd::FuzzArgs),
-    Replay(crate::fuzz_cmd::ReplayArgs),
+    ReferenceHis(crate::run_cmd::ReferenceArgs),
 }
 
 /// Export JSON Schema (draft 2020-12) and AsyncAPI 3.0 descriptions of the webhooks.
