@@ -80,6 +80,11 @@ pub struct RunArgs {
     /// Scenarios in flight at once.
     #[arg(long, default_value_t = 8)]
     pub concurrency: usize,
+    /// Stop sending after this many consecutive deliveries got no answer for the same reason
+    /// (timeouts, refused connections, broken HTTP): the rest are reported as "skipped: receiver
+    /// stopped answering" and the run exits 3. 0 never stops.
+    #[arg(long, default_value_t = runner::DEFAULT_STOP_AFTER, value_name = "N")]
+    pub stop_after: usize,
     /// Deliveries in flight at once in burst-no-5xx (at least 32).
     #[arg(long, default_value_t = 32)]
     pub burst: usize,
@@ -371,6 +376,7 @@ pub fn run(a: RunArgs) -> Result<i32> {
             id_base,
             start_unix,
             headers,
+            stop_after: a.stop_after,
             rerun,
         };
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
@@ -411,6 +417,16 @@ pub fn run(a: RunArgs) -> Result<i32> {
     if let Some(p) = &a.junit {
         std::fs::write(p, chup_harness::report::junit(&report))
             .with_context(|| format!("cannot write --junit {}", p.display()))?;
+    }
+    if let Some(stopped) = &report.stopped {
+        eprintln!(
+            "chup-harness: error: target {} {}; {} deliveries not sent: check that it is up and answers within --timeout {}",
+            report.meta.target,
+            stopped.reason.trim_start_matches("receiver "),
+            stopped.skipped,
+            a.timeout
+        );
+        return Ok(exit_code::UNREACHABLE);
     }
     Ok(if report.passed {
         exit_code::SUCCESS

@@ -4,10 +4,12 @@
 //! emits [`Event`]s as it goes and returns a [`RunReport`]; it knows no
 //! output format (that is `report`'s job).
 
+mod breaker;
 mod cases;
 mod fixture;
 mod probe;
 
+pub use breaker::DEFAULT_STOP_AFTER;
 pub use fixture::Fixture;
 pub use probe::{Probe, Seen};
 
@@ -48,6 +50,9 @@ pub struct RunConfig {
     pub id_base: u64,
     pub start_unix: i64,
     pub headers: Vec<(String, String)>,
+    /// Consecutive unanswered deliveries of one kind after which the rest of
+    /// the run is not sent (see `breaker.rs`); 0 never stops.
+    pub stop_after: usize,
     /// The command that reruns this run, without scenario/check selection;
     /// failure reports append `--scenario X` or `--only Y` to it.
     pub rerun: String,
@@ -108,7 +113,19 @@ pub struct RunReport {
     pub cases: Vec<Case>,
     pub snapshots: SnapshotStats,
     pub deliveries: usize,
+    /// Set when the receiver stopped answering and the rest of the run was
+    /// not sent (the circuit breaker); the run then ends with exit code 3.
+    pub stopped: Option<Stopped>,
     pub elapsed_ms: f64,
+}
+
+/// Why a run stopped sending before its end.
+#[derive(Clone, Debug, Serialize)]
+pub struct Stopped {
+    /// E.g. "receiver stopped answering (10 consecutive timeouts)".
+    pub reason: String,
+    /// Deliveries not sent because of it.
+    pub skipped: usize,
 }
 
 impl RunReport {
@@ -148,6 +165,10 @@ pub(crate) struct Ctx {
     probe: Option<Probe>,
     fixture: Fixture,
     expect: BTreeMap<CheckId, StatusSet>,
+    /// Stops sending to a receiver that stopped answering.
+    breaker: breaker::Breaker,
+    /// The same for the state probe, which may be another server.
+    probe_breaker: breaker::Breaker,
     /// (what, latency, status) of every delivery, for the latency check.
     log: Mutex<Vec<(String, Duration, Option<u16>)>>,
 }
@@ -167,7 +188,14 @@ fn record_label(p: &Payload) -> Option<String> {
 fn received(d: &Delivery) -> Received {
     Received {
         status: d.status(),
-        error: d.error.as_ref().map(|(k, m)| format!("{k}: {m}")),
+        error: match (&d.error, &d.answer) {
+            (Some((k, m)), _) => Some(format!("{k}: {m}")),
+            (None, Some(a)) => a
+                .location
+                .as_ref()
+                .map(|to| format!("{}: {to}", crate::transport::ErrorKind::Redirect)),
+            (None, None) => None,
+        },
         latency_ms: d.latency.as_secs_f64() * 1000.0,
         body: d
             .answer
@@ -214,7 +242,16 @@ impl Ctx {
     }
 
     async fn deliver(&self, bytes: Vec<u8>, sent: Sent) -> Exchange {
+        if let Some(delivery) = self.breaker.refuse() {
+            // Not sent, so not logged: it is no delivery and has no latency.
+            return Exchange {
+                received: received(&delivery),
+                sent,
+                delivery,
+            };
+        }
         let delivery = self.transport.post(self.target.url(), bytes).await;
+        self.breaker.record(&delivery);
         let what = match &sent.record {
             Some(r) => format!("{} {r} ({})", sent.event, sent.variant),
             None => format!("{} ({})", sent.event, sent.variant),
@@ -230,10 +267,17 @@ impl Ctx {
     }
 
     async fn seen(&self, kind: RecordKind, id: u64) -> Seen {
-        match &self.probe {
-            Some(p) => p.read(kind, id).await,
-            None => Seen::Unobservable,
+        let Some(p) = &self.probe else {
+            return Seen::Unobservable;
+        };
+        if let Some(skipped) = self.probe_breaker.refuse() {
+            return Seen::Broken(skipped.summary());
         }
+        let (seen, delivery) = p.read_with(kind, id).await;
+        if let Some(d) = &delivery {
+            self.probe_breaker.record(d);
+        }
+        seen
     }
 }
 
@@ -305,6 +349,8 @@ pub async fn run(
         probe,
         fixture: Fixture::new(config.id_base, config.start_unix),
         expect: config.expect.clone(),
+        breaker: breaker::Breaker::new(config.stop_after, "receiver"),
+        probe_breaker: breaker::Breaker::new(config.stop_after, "state probe"),
         log: Mutex::new(Vec::new()),
     });
 
@@ -403,6 +449,10 @@ pub async fn run(
         cases,
         snapshots: stats,
         deliveries: log.len(),
+        stopped: ctx
+            .breaker
+            .outcome()
+            .map(|(reason, skipped)| Stopped { reason, skipped }),
         elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
     })
 }
