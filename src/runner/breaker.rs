@@ -139,7 +139,7 @@ mod tests {
         assert!(b.refuse().is_none());
         b.record(&failed(ErrorKind::Timeout));
         let skipped = b.refuse().expect("tripped after 3");
-        let (kind, msg) = skipped.error.expect("an error");
+        let (kind, msg) = skipped.error.clone().expect("an error");
         assert_eq!(kind, ErrorKind::Skipped);
         assert_eq!(msg, "receiver stopped answering (3 consecutive timeouts)");
         assert_eq!(
