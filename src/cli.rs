@@ -55,7 +55,12 @@ impl SecretArgs {
         }
         if let Some(path) = &self.secret_file {
             let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read --secret-file {}", path.display()))?;
+                .with_context(|| {
+                    format!(
+                        "cannot read --secret-file {} (give a readable file holding the secret, or use --secret or CHUP_SECRET)",
+                        path.display()
+                    )
+                })?;
             let text = text.strip_suffix('\n').unwrap_or(&text);
             let text = text.strip_suffix('\r').unwrap_or(text);
             return non_empty(

@@ -207,6 +207,48 @@ fn list(scenarios: &[scenario::ScenarioDef]) {
     }
 }
 
+/// Refuses a report path that cannot be written before anything is sent, so
+/// a run is not wasted on a report that is then lost. Nothing is changed: an
+/// existing file is opened for appending and not written; a file this check
+/// creates is removed again.
+fn writable_report(flag: &str, p: &std::path::Path) -> Result<()> {
+    if p.is_dir() {
+        bail!(
+            "{flag} {} is a directory: give a file path, e.g. {}",
+            p.display(),
+            p.join("report").display()
+        );
+    }
+    let existed = p.exists();
+    std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(p)
+        .with_context(|| {
+            format!(
+                "{flag} {} cannot be written (choose a path you can write to)",
+                p.display()
+            )
+        })?;
+    if !existed {
+        let _ = std::fs::remove_file(p);
+    }
+    Ok(())
+}
+
+/// A scenario file error, with where to read the format.
+fn contracts_error(dir: &std::path::Path, e: scenario::LoadError) -> anyhow::Error {
+    match e {
+        scenario::LoadError::Io { .. } => anyhow::Error::new(e).context(format!(
+            "--contracts {}: give a readable directory of *.toml scenario files",
+            dir.display()
+        )),
+        scenario::LoadError::At { .. } => {
+            anyhow::anyhow!("{e}; fix the file (the scenario format is in contracts/README.md)")
+        }
+    }
+}
+
 pub fn run(a: RunArgs) -> Result<i32> {
     let secret = a.secret.resolve()?;
     let timeout = chup_harness::duration::parse(&a.timeout)
@@ -220,7 +262,7 @@ pub fn run(a: RunArgs) -> Result<i32> {
     };
     let mut scenarios = scenario::builtin();
     if let Some(dir) = &a.contracts {
-        let extra = scenario::load_dir(dir)?;
+        let extra = scenario::load_dir(dir).map_err(|e| contracts_error(dir, e))?;
         scenarios = scenario::merge(scenarios, extra);
     }
     if a.list {
@@ -302,11 +344,12 @@ pub fn run(a: RunArgs) -> Result<i32> {
                 .unwrap_or(std::path::Path::new("."));
             if !parent.is_dir() {
                 bail!(
-                    "{flag} {}: the directory {} does not exist",
+                    "{flag} {}: the directory {} does not exist; create it or choose another path",
                     p.display(),
                     parent.display()
                 );
             }
+            writable_report(flag, p)?;
         }
     }
     let default_snaps = if a.target.is_some() {

@@ -18,9 +18,11 @@ pub struct Target {
 
 #[derive(Debug, thiserror::Error)]
 pub enum TargetError {
-    #[error("target {0:?} is not a URL: {1}")]
+    #[error(
+        "target {0:?} is not a URL ({1}): give a full URL, e.g. https://his.example/chup/webhook"
+    )]
     NotUrl(String, String),
-    #[error("target {0} must use http or https")]
+    #[error("target {0} must use http or https: give an http:// or https:// URL")]
     Scheme(String),
     #[error("cannot build the HTTP client")]
     Client(#[source] reqwest::Error),

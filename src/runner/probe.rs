@@ -73,7 +73,9 @@ impl Probe {
     pub fn new(template: &str, transport: Transport) -> Result<Probe, String> {
         let shown = redact_url_text(template);
         if !template.contains("{id}") {
-            return Err(format!("--state-url {shown} has no {{id}} placeholder"));
+            return Err(format!(
+                "--state-url {shown} has no {{id}} placeholder: write e.g. http://his.local/chup/{{kind}}/{{id}}"
+            ));
         }
         let sample = template.replace("{kind}", "visits").replace("{id}", "1");
         match reqwest::Url::parse(&sample) {
