@@ -8,10 +8,12 @@ mod breaker;
 mod cases;
 mod fixture;
 mod probe;
+mod scrub;
 
 pub use breaker::DEFAULT_STOP_AFTER;
 pub use fixture::Fixture;
 pub use probe::{Probe, Seen};
+pub use scrub::MIN_SCRUBBED_LEN;
 
 use crate::check::{self, Case, CheckId, CheckSummary, Received, Sent, Verdict};
 use crate::model::{Payload, RecordKind};
@@ -165,6 +167,8 @@ pub(crate) struct Ctx {
     probe: Option<Probe>,
     fixture: Fixture,
     expect: BTreeMap<CheckId, StatusSet>,
+    /// Removes the secret and URL credentials from what receivers answer.
+    scrub: scrub::Scrub,
     /// Stops sending to a receiver that stopped answering.
     breaker: breaker::Breaker,
     /// The same for the state probe, which may be another server.
@@ -185,22 +189,22 @@ fn record_label(p: &Payload) -> Option<String> {
     Some(format!("{kind}/{id}"))
 }
 
-fn received(d: &Delivery) -> Received {
+fn received(d: &Delivery, scrub: &scrub::Scrub) -> Received {
     Received {
         status: d.status(),
         error: match (&d.error, &d.answer) {
-            (Some((k, m)), _) => Some(format!("{k}: {m}")),
+            (Some((k, m)), _) => Some(scrub.text(&format!("{k}: {m}"))),
             (None, Some(a)) => a
                 .location
                 .as_ref()
-                .map(|to| format!("{}: {to}", crate::transport::ErrorKind::Redirect)),
+                .map(|to| scrub.text(&format!("{}: {to}", crate::transport::ErrorKind::Redirect))),
             (None, None) => None,
         },
         latency_ms: d.latency.as_secs_f64() * 1000.0,
         body: d
             .answer
             .as_ref()
-            .map(|a| probe::truncate(&a.body_text(), 2048))
+            .map(|a| probe::truncate(&scrub.text(&a.body_text()), 2048))
             .unwrap_or_default(),
     }
 }
@@ -245,13 +249,17 @@ impl Ctx {
         if let Some(delivery) = self.breaker.refuse() {
             // Not sent, so not logged: it is no delivery and has no latency.
             return Exchange {
-                received: received(&delivery),
+                received: received(&delivery, &self.scrub),
                 sent,
                 delivery,
             };
         }
-        let delivery = self.transport.post(self.target.url(), bytes).await;
+        let mut delivery = self.transport.post(self.target.url(), bytes).await;
         self.breaker.record(&delivery);
+        // Snapshots render the answer's body: scrub it once, here.
+        if let Some(a) = &mut delivery.answer {
+            a.body = self.scrub.bytes(&a.body);
+        }
         let what = match &sent.record {
             Some(r) => format!("{} {r} ({})", sent.event, sent.variant),
             None => format!("{} ({})", sent.event, sent.variant),
@@ -260,7 +268,7 @@ impl Ctx {
             log.push((what, delivery.latency, delivery.status()));
         }
         Exchange {
-            received: received(&delivery),
+            received: received(&delivery, &self.scrub),
             sent,
             delivery,
         }
@@ -349,6 +357,14 @@ pub async fn run(
         probe,
         fixture: Fixture::new(config.id_base, config.start_unix),
         expect: config.expect.clone(),
+        scrub: scrub::Scrub::new(
+            &config.secret,
+            &[
+                config.target.url().as_str(),
+                config.state_url.as_deref().unwrap_or(""),
+            ],
+            &config.headers,
+        ),
         breaker: breaker::Breaker::new(config.stop_after, "receiver"),
         probe_breaker: breaker::Breaker::new(config.stop_after, "state probe"),
         log: Mutex::new(Vec::new()),
@@ -413,6 +429,12 @@ pub async fn run(
         cases.extend(found);
     }
 
+    // Reasons quote probe answers and bodies; one last pass over all of it.
+    for c in &mut cases {
+        c.name = ctx.scrub.text(&c.name);
+        c.reason = c.reason.as_deref().map(|r| ctx.scrub.text(r));
+        c.diff = c.diff.as_deref().map(|d| ctx.scrub.text(d));
+    }
     let log = ctx.log.lock().map(|l| l.clone()).unwrap_or_default();
     if config.selected.contains(&CheckId::LatencyBudget) {
         cases.push(latency_case(&log, config.budget));
