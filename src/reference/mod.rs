@@ -7,7 +7,7 @@
 //!
 //! | request | answer |
 //! |---|---|
-//! | `POST /webhook`, body over `max_body_bytes` | 413 |
+//! | `POST /webhook`, body (or its declared `Content-Length`) over `max_body_bytes` | 413 |
 //! | body not a JSON object, or no `payload` object in it | 400 |
 //! | signature missing, not a string, not hex, not 64 digits, or wrong | 401 |
 //! | signed payload the model cannot read (the error names the field path) | 422 |
@@ -147,7 +147,32 @@ pub fn router(config: ReferenceConfig) -> Result<Router, ReferenceError> {
             )
         })
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
+        .layer(axum::middleware::from_fn(move |req, next| {
+            refuse_declared_oversize(req, next, config.max_body_bytes)
+        }))
         .with_state(app))
+}
+
+/// 413 at once for a body declared larger than the limit: without this the
+/// body limit only trips once that many bytes have arrived, so a client that
+/// declares 100 MB and sends nothing holds its request open forever.
+async fn refuse_declared_oversize(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+    limit: usize,
+) -> Response {
+    let declared = req
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    match declared {
+        Some(n) if n > limit as u64 => error_response(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &format!("the body declares {n} bytes, over the {limit}-byte limit"),
+        ),
+        _ => next.run(req).await,
+    }
 }
 
 async fn health() -> Response {
