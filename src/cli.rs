@@ -13,7 +13,7 @@ use std::path::PathBuf;
 
 pub const EXIT_CODES: &str =
     "Exit codes: 0 success, 1 negative verdict (invalid signature or payload, failed check), \
-2 usage or input error, 3 target unreachable.";
+2 usage or input error, 3 target unreachable or stopped answering.";
 
 /// Plays Chup Online against a webhook receiver: generates, signs, fires
 /// and checks Chup webhooks.
