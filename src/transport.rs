@@ -151,7 +151,7 @@ impl Delivery {
     pub fn summary(&self) -> String {
         match (&self.answer, &self.error) {
             (Some(a), _) => match &a.location {
-                Some(to) => format!("HTTP {} ({} to {to})", a.status, ErrorKind::Redirect),
+                Some(to) => format!("HTTP {} (redirect to {to}, not followed)", a.status),
                 None => format!("HTTP {}", a.status),
             },
             (None, Some((kind, msg))) => format!("{kind}: {msg}"),
