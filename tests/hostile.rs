@@ -78,11 +78,11 @@ fn temp(tag: &str) -> PathBuf {
 
 /// Runs the suite against `target` and waits at most [`BOUND`]; a run still
 /// going then is killed and the test fails.
-async fn run_against(tag: &str, target: &str) -> Output {
+async fn run_against(tag: &str, target: &str) -> (Output, Option<serde_json::Value>) {
     let dir = temp(tag);
     let mut child = Command::new(env!("CARGO_BIN_EXE_chup-harness"))
         .args(["run", "--target", target, "--timeout", TIMEOUT])
-        .args(["--skip", "snapshot-match"])
+        .args(["--skip", "snapshot-match", "--json", "report.json"])
         .env_remove("CHUP_SECRET")
         .env("CI", "true")
         .current_dir(&dir)
@@ -115,16 +115,27 @@ async fn run_against(tag: &str, target: &str) -> Output {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
+    let report = std::fs::read_to_string(dir.join("report.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok());
     let _ = std::fs::remove_dir_all(&dir);
-    Output {
+    let out = Output {
         status,
         stdout: out_reader.join().expect("stdout reader"),
         stderr: err_reader.join().expect("stderr reader"),
-    }
+    };
+    (out, report)
 }
 
 /// The common verdict: exit 1 or 3, no panic, and `named` said somewhere.
-fn assert_named_outcome(tag: &str, out: &Output, codes: &[i32], named: &str) {
+/// The JSON report is written whatever the outcome.
+fn assert_named_outcome(
+    tag: &str,
+    (out, report): &(Output, Option<serde_json::Value>),
+    codes: &[i32],
+    named: &str,
+) {
+    assert!(report.is_some(), "{tag}: no JSON report was written");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     let code = out.status.code().unwrap_or(-1);
@@ -151,9 +162,15 @@ async fn a_receiver_that_never_answers_stops_the_run_with_exit_3() {
         }
     })
     .await;
-    let out = run_against("silent", &format!("http://{addr}/webhook")).await;
-    assert_named_outcome("silent", &out, &[3], "timed out");
+    let run = run_against("silent", &format!("http://{addr}/webhook")).await;
+    assert_named_outcome("silent", &run, &[3], "timed out");
+    let (out, report) = run;
     assert!(String::from_utf8_lossy(&out.stderr).contains("stopped answering"));
+    // The reports are written all the same, and say why the run stopped.
+    let report = report.expect("a JSON report");
+    let reason = report["stopped"]["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("consecutive timeouts"), "{reason}");
+    assert!(report["stopped"]["skipped"].as_u64().unwrap_or(0) > 0);
     server.abort();
 }
 
@@ -173,8 +190,8 @@ async fn a_receiver_answering_one_byte_per_second_times_out() {
         }
     })
     .await;
-    let out = run_against("trickle", &format!("http://{addr}/webhook")).await;
-    assert_named_outcome("trickle", &out, &[3], "timed out");
+    let run = run_against("trickle", &format!("http://{addr}/webhook")).await;
+    assert_named_outcome("trickle", &run, &[3], "timed out");
     server.abort();
 }
 
@@ -195,8 +212,8 @@ async fn a_receiver_that_resets_mid_body_is_a_broken_exchange() {
         drop(s);
     })
     .await;
-    let out = run_against("reset", &format!("http://{addr}/webhook")).await;
-    assert_named_outcome("reset", &out, &[3], "broken HTTP exchange");
+    let run = run_against("reset", &format!("http://{addr}/webhook")).await;
+    assert_named_outcome("reset", &run, &[3], "broken HTTP exchange");
     server.abort();
 }
 
@@ -229,10 +246,10 @@ async fn a_100_mb_answer_is_read_only_up_to_the_cap() {
         }
     })
     .await;
-    let out = run_against("huge", &format!("http://{addr}/webhook")).await;
+    let run = run_against("huge", &format!("http://{addr}/webhook")).await;
     // Every answer is a 200, so the rejection checks fail: exit 1, and the
     // reason names the status.
-    assert_named_outcome("huge", &out, &[1], "answered 200, expected");
+    assert_named_outcome("huge", &run, &[1], "answered 200, expected");
     let most = largest.load(Ordering::SeqCst);
     assert!(
         most < HUNDRED_MB,
@@ -252,8 +269,8 @@ async fn a_receiver_speaking_invalid_http_is_a_broken_exchange() {
             .await;
     })
     .await;
-    let out = run_against("garbage", &format!("http://{addr}/webhook")).await;
-    assert_named_outcome("garbage", &out, &[3], "broken HTTP exchange");
+    let run = run_against("garbage", &format!("http://{addr}/webhook")).await;
+    assert_named_outcome("garbage", &run, &[3], "broken HTTP exchange");
     server.abort();
 }
 
@@ -274,9 +291,9 @@ async fn a_redirect_loop_is_named_and_never_followed() {
         }
     })
     .await;
-    let out = run_against("redirect", &format!("http://{addr}/webhook")).await;
-    assert_named_outcome("redirect", &out, &[1], "redirect not followed");
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let run = run_against("redirect", &format!("http://{addr}/webhook")).await;
+    assert_named_outcome("redirect", &run, &[1], "redirect not followed");
+    let stdout = String::from_utf8_lossy(&run.0.stdout);
     assert!(
         !stdout.contains("loop-token"),
         "the Location's query value is shown"
@@ -304,8 +321,8 @@ async fn https_spoken_to_a_plain_tcp_port_fails_to_connect() {
             .await;
     })
     .await;
-    let out = run_against("tls", &format!("https://{addr}/webhook")).await;
-    assert_named_outcome("tls", &out, &[3], "connection failed");
+    let run = run_against("tls", &format!("https://{addr}/webhook")).await;
+    assert_named_outcome("tls", &run, &[3], "connection failed");
     server.abort();
 }
 
@@ -321,7 +338,7 @@ async fn a_receiver_answering_after_10_s_times_out() {
             .await;
     })
     .await;
-    let out = run_against("late", &format!("http://{addr}/webhook")).await;
-    assert_named_outcome("late", &out, &[3], "timed out");
+    let run = run_against("late", &format!("http://{addr}/webhook")).await;
+    assert_named_outcome("late", &run, &[3], "timed out");
     server.abort();
 }
