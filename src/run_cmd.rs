@@ -216,7 +216,12 @@ fn writable_report(flag: &str, p: &std::path::Path) -> Result<()> {
         bail!(
             "{flag} {} is a directory: give a file path, e.g. {}",
             p.display(),
-            p.join("report").display()
+            p.join(if flag == "--junit" {
+                "report.xml"
+            } else {
+                "report.json"
+            })
+            .display()
         );
     }
     let existed = p.exists();
