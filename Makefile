@@ -6,7 +6,7 @@ SCHEMA_BODIES := target/schema-bodies
 # Writes 10,000 bodies (NDJSON) of every event in the dialect appended.
 SCHEMA_GENERATE ?= $(DEBUG_BIN) generate --event all --count 10000 --seed 1 --dialect
 
-.PHONY: help build test lint fmt contract-test serve certify bench clean schema schema-validate
+.PHONY: help build test lint fmt contract-test serve certify bench clean schema schema-validate fuzz
 
 # make contract-test against your receiver:
 #   HIS_URL=https://his.example/chup/webhook CHUP_SECRET=... STATE_URL='https://his.example/chup/{kind}/{id}' make contract-test
@@ -71,6 +71,16 @@ schema-validate: ## validate contracts/schema: jsonschema on seeds and 10,000 bo
 	python3 tests/validate_schema.py contracts/schema tests/fixtures/seed --require-every-dialect \
 	  $(SCHEMA_BODIES)/canonical.ndjson $(SCHEMA_BODIES)/seed.ndjson $(SCHEMA_BODIES)/mixed.ndjson
 	bash tests/validate_asyncapi.sh contracts/schema/asyncapi.yaml
+
+FUZZ_SECONDS ?= 600
+fuzz: ## run each cargo-fuzz target for FUZZ_SECONDS (needs nightly and cargo-fuzz; not part of test)
+	mkdir -p fuzz/corpus/body_signature fuzz/corpus/reference_webhook fuzz/corpus/scenario_load
+	cp tests/fixtures/seed/*.json fuzz/corpus/body_signature/
+	cp tests/fixtures/seed/*.json fuzz/corpus/reference_webhook/
+	cp contracts/scenarios/*.toml fuzz/corpus/scenario_load/
+	cd fuzz && for t in body_signature scenario_load reference_webhook; do \
+	  cargo +nightly fuzz run -O -a $$t -- -max_total_time=$(FUZZ_SECONDS) -timeout=10 || exit 1; \
+	done
 
 clean: ## remove build output
 	$(CARGO) clean

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 
 pub const EXIT_CODES: &str =
     "Exit codes: 0 success, 1 negative verdict (invalid signature or payload, failed check), \
-2 usage or input error, 3 target unreachable.";
+2 usage or input error, 3 target unreachable or stopped answering.";
 
 /// Plays Chup Online against a webhook receiver: generates, signs, fires
 /// and checks Chup webhooks.
@@ -77,7 +77,12 @@ impl SecretArgs {
         }
         if let Some(path) = &self.secret_file {
             let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read --secret-file {}", path.display()))?;
+                .with_context(|| {
+                    format!(
+                        "cannot read --secret-file {} (give a readable file holding the secret, or use --secret or CHUP_SECRET)",
+                        path.display()
+                    )
+                })?;
             let text = text.strip_suffix('\n').unwrap_or(&text);
             let text = text.strip_suffix('\r').unwrap_or(text);
             return non_empty(

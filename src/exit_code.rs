@@ -8,5 +8,6 @@ pub const SUCCESS: i32 = 0;
 pub const FAILED: i32 = 1;
 /// Usage, configuration, contract or input error: the run could not start.
 pub const USAGE: i32 = 2;
-/// The target receiver could not be reached at all.
+/// The target receiver could not be reached at all, or stopped answering
+/// mid-run (the runner's circuit breaker, `run --stop-after`).
 pub const UNREACHABLE: i32 = 3;

@@ -40,7 +40,7 @@ pub struct Doc {
 
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
-    #[error("cannot read {source_label}")]
+    #[error("cannot read {source_label} (check the path, or give - to read standard input)")]
     Read {
         source_label: String,
         #[source]
@@ -48,7 +48,7 @@ pub enum InputError {
     },
     #[error("{source_label}: empty input: expected a JSON document or NDJSON lines")]
     Empty { source_label: String },
-    #[error("{source_label}:{line}:{column}: not JSON: {message}")]
+    #[error("{source_label}:{line}:{column}: not JSON: {message}; give one JSON document, or one per line (NDJSON)")]
     NotJson {
         source_label: String,
         line: usize,

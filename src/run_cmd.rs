@@ -80,6 +80,11 @@ pub struct RunArgs {
     /// Scenarios in flight at once.
     #[arg(long, default_value_t = 8)]
     pub concurrency: usize,
+    /// Stop sending after this many consecutive deliveries got no answer for the same reason
+    /// (timeouts, refused connections, broken HTTP): the rest are reported as "skipped: receiver
+    /// stopped answering" and the run exits 3. 0 never stops.
+    #[arg(long, default_value_t = runner::DEFAULT_STOP_AFTER, value_name = "N")]
+    pub stop_after: usize,
     /// Deliveries in flight at once in burst-no-5xx (at least 32).
     #[arg(long, default_value_t = 32)]
     pub burst: usize,
@@ -210,6 +215,53 @@ fn list(scenarios: &[scenario::ScenarioDef]) {
     }
 }
 
+/// Refuses a report path that cannot be written before anything is sent, so
+/// a run is not wasted on a report that is then lost. Nothing is changed: an
+/// existing file is opened for appending and not written; a file this check
+/// creates is removed again.
+fn writable_report(flag: &str, p: &std::path::Path) -> Result<()> {
+    if p.is_dir() {
+        bail!(
+            "{flag} {} is a directory: give a file path, e.g. {}",
+            p.display(),
+            p.join(if flag == "--junit" {
+                "report.xml"
+            } else {
+                "report.json"
+            })
+            .display()
+        );
+    }
+    let existed = p.exists();
+    std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(p)
+        .with_context(|| {
+            format!(
+                "{flag} {} cannot be written (choose a path you can write to)",
+                p.display()
+            )
+        })?;
+    if !existed {
+        let _ = std::fs::remove_file(p);
+    }
+    Ok(())
+}
+
+/// A scenario file error, with where to read the format.
+fn contracts_error(dir: &std::path::Path, e: scenario::LoadError) -> anyhow::Error {
+    match e {
+        scenario::LoadError::Io { .. } => anyhow::Error::new(e).context(format!(
+            "--contracts {}: give a readable directory of *.toml scenario files",
+            dir.display()
+        )),
+        scenario::LoadError::At { .. } => {
+            anyhow::anyhow!("{e}; fix the file (the scenario format is in contracts/README.md)")
+        }
+    }
+}
+
 pub fn run(a: RunArgs) -> Result<i32> {
     let secret = a.secret.resolve()?;
     let timeout = chup_harness::duration::parse(&a.timeout)
@@ -223,7 +275,7 @@ pub fn run(a: RunArgs) -> Result<i32> {
     };
     let mut scenarios = scenario::builtin();
     if let Some(dir) = &a.contracts {
-        let extra = scenario::load_dir(dir)?;
+        let extra = scenario::load_dir(dir).map_err(|e| contracts_error(dir, e))?;
         scenarios = scenario::merge(scenarios, extra);
     }
     if a.list {
@@ -305,11 +357,12 @@ pub fn run(a: RunArgs) -> Result<i32> {
                 .unwrap_or(std::path::Path::new("."));
             if !parent.is_dir() {
                 bail!(
-                    "{flag} {}: the directory {} does not exist",
+                    "{flag} {}: the directory {} does not exist; create it or choose another path",
                     p.display(),
                     parent.display()
                 );
             }
+            writable_report(flag, p)?;
         }
     }
     let default_snaps = if a.target.is_some() {
@@ -374,6 +427,7 @@ pub fn run(a: RunArgs) -> Result<i32> {
             id_base,
             start_unix,
             headers,
+            stop_after: a.stop_after,
             rerun,
         };
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
@@ -414,6 +468,16 @@ pub fn run(a: RunArgs) -> Result<i32> {
     if let Some(p) = &a.junit {
         std::fs::write(p, chup_harness::report::junit(&report))
             .with_context(|| format!("cannot write --junit {}", p.display()))?;
+    }
+    if let Some(stopped) = &report.stopped {
+        eprintln!(
+            "chup-harness: error: target {} {}; {} deliveries not sent: check that it is up and answers within --timeout {}",
+            report.meta.target,
+            stopped.reason.trim_start_matches("receiver "),
+            stopped.skipped,
+            a.timeout
+        );
+        return Ok(exit_code::UNREACHABLE);
     }
     Ok(if report.passed {
         exit_code::SUCCESS

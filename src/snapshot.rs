@@ -41,7 +41,7 @@ pub enum Outcome {
 
 #[derive(Debug, thiserror::Error)]
 pub enum SnapshotError {
-    #[error("snapshot {path}: cannot be read as an insta snapshot: {message}")]
+    #[error("snapshot {path}: cannot be read as an insta snapshot: {message}; restore it from version control, or delete it and run without CI=true to record it again")]
     Corrupt { path: String, message: String },
     #[error("snapshot {path}: cannot be written")]
     Write {
@@ -106,18 +106,27 @@ impl Store {
             insta::TextSnapshotKind::File,
         );
         let old = if path.exists() {
-            let snap = insta::Snapshot::from_file(&path).map_err(|e| SnapshotError::Corrupt {
+            let corrupt = |message: String| SnapshotError::Corrupt {
                 path: path.display().to_string(),
-                message: e.to_string(),
+                message,
+            };
+            // insta reads a file without its `---` header as a legacy
+            // snapshot whose whole text is the body; every file we write has
+            // the header, so a file without one is damaged, not "changed".
+            let head = std::fs::read(&path).map_err(|e| corrupt(e.to_string()))?;
+            if !head.starts_with(b"---") {
+                return Err(corrupt(
+                    "no insta header (the file should start with ---)".to_owned(),
+                ));
+            }
+            let snap = insta::Snapshot::from_file(&path).map_err(|e| {
+                // insta's first line says what failed; the rest advises
+                // `cargo insta` commands that do not apply here.
+                corrupt(e.to_string().lines().next().unwrap_or("").to_owned())
             })?;
-            let text =
-                snap.contents()
-                    .as_text()
-                    .cloned()
-                    .ok_or_else(|| SnapshotError::Corrupt {
-                        path: path.display().to_string(),
-                        message: "a binary snapshot where a text one was expected".to_owned(),
-                    })?;
+            let text = snap.contents().as_text().cloned().ok_or_else(|| {
+                corrupt("a binary snapshot where a text one was expected".to_owned())
+            })?;
             Some(text)
         } else {
             None

@@ -18,9 +18,11 @@ pub struct Target {
 
 #[derive(Debug, thiserror::Error)]
 pub enum TargetError {
-    #[error("target {0:?} is not a URL: {1}")]
+    #[error(
+        "target {0:?} is not a URL ({1}): give a full URL, e.g. https://his.example/chup/webhook"
+    )]
     NotUrl(String, String),
-    #[error("target {0} must use http or https")]
+    #[error("target {0} must use http or https: give an http:// or https:// URL")]
     Scheme(String),
     #[error("cannot build the HTTP client")]
     Client(#[source] reqwest::Error),
@@ -94,6 +96,8 @@ pub enum ErrorKind {
     /// The connection broke or the answer was not valid HTTP.
     Protocol,
     Redirect,
+    /// Not sent: the run's circuit breaker had tripped (see `runner`).
+    Skipped,
     Other,
 }
 
@@ -104,6 +108,7 @@ impl std::fmt::Display for ErrorKind {
             ErrorKind::Timeout => "timed out",
             ErrorKind::Protocol => "broken HTTP exchange",
             ErrorKind::Redirect => "redirect not followed",
+            ErrorKind::Skipped => "skipped",
             ErrorKind::Other => "transport error",
         })
     }
@@ -118,6 +123,9 @@ pub struct Answer {
     #[serde(skip)]
     pub body: Vec<u8>,
     pub truncated: bool,
+    /// The `Location` of a 3xx, redacted: redirects are never followed (a
+    /// receiver must answer the POST itself), so the report names them.
+    pub location: Option<String>,
 }
 
 impl Answer {
@@ -142,7 +150,10 @@ impl Delivery {
     /// `200`, or the error in a few words.
     pub fn summary(&self) -> String {
         match (&self.answer, &self.error) {
-            (Some(a), _) => format!("HTTP {}", a.status),
+            (Some(a), _) => match &a.location {
+                Some(to) => format!("HTTP {} (redirect to {to}, not followed)", a.status),
+                None => format!("HTTP {}", a.status),
+            },
             (None, Some((kind, msg))) => format!("{kind}: {msg}"),
             (None, None) => "no answer".to_owned(),
         }
@@ -224,6 +235,12 @@ impl Transport {
                 .get(reqwest::header::CONTENT_TYPE)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned);
+            let location = resp.status().is_redirection().then(|| {
+                resp.headers()
+                    .get(reqwest::header::LOCATION)
+                    .map(|v| redact_url_text(&String::from_utf8_lossy(v.as_bytes())))
+                    .unwrap_or_else(|| "(no Location)".to_owned())
+            });
             let mut body = Vec::new();
             let mut truncated = false;
             while let Some(chunk) = resp.chunk().await? {
@@ -240,6 +257,7 @@ impl Transport {
                 content_type,
                 body,
                 truncated,
+                location,
             })
         })
         .await;

@@ -175,7 +175,7 @@ fn inspect_of_a_missing_file_is_a_one_line_usage_error() {
     let out = run(&["inspect", "/nonexistent/body.json"], b"");
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
-    assert_eq!(err.trim(), "chup-harness: error: cannot read /nonexistent/body.json: No such file or directory (os error 2)");
+    assert_eq!(err.trim(), "chup-harness: error: cannot read /nonexistent/body.json (check the path, or give - to read standard input): No such file or directory (os error 2)");
 }
 
 #[test]

@@ -48,6 +48,7 @@ fn config(target: &str, state_url: Option<String>, snapshots: Store) -> RunConfi
         id_base: 100_000_000 + n * 50_000_000,
         start_unix: 1_733_300_000,
         headers: Vec::new(),
+        stop_after: chup_harness::runner::DEFAULT_STOP_AFTER,
         rerun: "chup-harness run".to_owned(),
     }
 }

@@ -388,6 +388,9 @@ pub async fn certify(config: CertifyConfig) -> Result<CertReport, RunError> {
         id_base: config.id_base,
         start_unix: config.start_unix,
         headers: Vec::new(),
+        // A receiver that stopped answering ends the run (Core fails) rather
+        // than costing a timeout per remaining delivery.
+        stop_after: runner::DEFAULT_STOP_AFTER,
         rerun: config.command.clone(),
     };
     let run = runner::run(run_config, None).await?;

@@ -73,7 +73,8 @@ fn failure(out: &mut String, report: &RunReport, c: &Case) {
             s.event, s.variant, s.bytes
         );
         let got = match (r.status, &r.error) {
-            (Some(st), _) => format!("HTTP {st}"),
+            (Some(st), None) => format!("HTTP {st}"),
+            (Some(st), Some(note)) => format!("HTTP {st} ({note})"),
             (None, Some(e)) => e.clone(),
             (None, None) => "no answer".to_owned(),
         };
@@ -162,6 +163,13 @@ pub fn human(report: &RunReport) -> String {
                 crate::snapshot::Mode::Pending => "pending .snap.new written: review with `cargo insta review` or accept with `chup-harness run --accept`",
                 crate::snapshot::Mode::Accept => "accepted",
             }
+        );
+    }
+    if let Some(stopped) = &report.stopped {
+        let _ = writeln!(
+            out,
+            "\nstopped: {}; the {} deliveries after it were not sent (--stop-after)",
+            stopped.reason, stopped.skipped
         );
     }
     let count = |v: Verdict| report.checks.iter().filter(|c| c.verdict == v).count();

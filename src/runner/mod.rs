@@ -4,12 +4,16 @@
 //! emits [`Event`]s as it goes and returns a [`RunReport`]; it knows no
 //! output format (that is `report`'s job).
 
+mod breaker;
 mod cases;
 mod fixture;
 mod probe;
+mod scrub;
 
+pub use breaker::DEFAULT_STOP_AFTER;
 pub use fixture::Fixture;
 pub use probe::{Probe, Seen};
+pub use scrub::MIN_SCRUBBED_LEN;
 
 use crate::check::{self, Case, CheckId, CheckSummary, Received, Sent, Verdict};
 use crate::model::{Payload, RecordKind};
@@ -48,6 +52,9 @@ pub struct RunConfig {
     pub id_base: u64,
     pub start_unix: i64,
     pub headers: Vec<(String, String)>,
+    /// Consecutive unanswered deliveries of one kind after which the rest of
+    /// the run is not sent (see `breaker.rs`); 0 never stops.
+    pub stop_after: usize,
     /// The command that reruns this run, without scenario/check selection;
     /// failure reports append `--scenario X` or `--only Y` to it.
     pub rerun: String,
@@ -108,7 +115,19 @@ pub struct RunReport {
     pub cases: Vec<Case>,
     pub snapshots: SnapshotStats,
     pub deliveries: usize,
+    /// Set when the receiver stopped answering and the rest of the run was
+    /// not sent (the circuit breaker); the run then ends with exit code 3.
+    pub stopped: Option<Stopped>,
     pub elapsed_ms: f64,
+}
+
+/// Why a run stopped sending before its end.
+#[derive(Clone, Debug, Serialize)]
+pub struct Stopped {
+    /// E.g. "receiver stopped answering (10 consecutive timeouts)".
+    pub reason: String,
+    /// Deliveries not sent because of it.
+    pub skipped: usize,
 }
 
 impl RunReport {
@@ -148,6 +167,12 @@ pub(crate) struct Ctx {
     probe: Option<Probe>,
     fixture: Fixture,
     expect: BTreeMap<CheckId, StatusSet>,
+    /// Removes the secret and URL credentials from what receivers answer.
+    scrub: scrub::Scrub,
+    /// Stops sending to a receiver that stopped answering.
+    breaker: breaker::Breaker,
+    /// The same for the state probe, which may be another server.
+    probe_breaker: breaker::Breaker,
     /// (what, latency, status) of every delivery, for the latency check.
     log: Mutex<Vec<(String, Duration, Option<u16>)>>,
 }
@@ -164,15 +189,22 @@ fn record_label(p: &Payload) -> Option<String> {
     Some(format!("{kind}/{id}"))
 }
 
-fn received(d: &Delivery) -> Received {
+fn received(d: &Delivery, scrub: &scrub::Scrub) -> Received {
     Received {
         status: d.status(),
-        error: d.error.as_ref().map(|(k, m)| format!("{k}: {m}")),
+        error: match (&d.error, &d.answer) {
+            (Some((k, m)), _) => Some(scrub.text(&format!("{k}: {m}"))),
+            (None, Some(a)) => a
+                .location
+                .as_ref()
+                .map(|to| scrub.text(&format!("{}: {to}", crate::transport::ErrorKind::Redirect))),
+            (None, None) => None,
+        },
         latency_ms: d.latency.as_secs_f64() * 1000.0,
         body: d
             .answer
             .as_ref()
-            .map(|a| probe::truncate(&a.body_text(), 2048))
+            .map(|a| probe::truncate(&scrub.text(&a.body_text()), 2048))
             .unwrap_or_default(),
     }
 }
@@ -214,7 +246,20 @@ impl Ctx {
     }
 
     async fn deliver(&self, bytes: Vec<u8>, sent: Sent) -> Exchange {
-        let delivery = self.transport.post(self.target.url(), bytes).await;
+        if let Some(delivery) = self.breaker.refuse() {
+            // Not sent, so not logged: it is no delivery and has no latency.
+            return Exchange {
+                received: received(&delivery, &self.scrub),
+                sent,
+                delivery,
+            };
+        }
+        let mut delivery = self.transport.post(self.target.url(), bytes).await;
+        self.breaker.record(&delivery);
+        // Snapshots render the answer's body: scrub it once, here.
+        if let Some(a) = &mut delivery.answer {
+            a.body = self.scrub.bytes(&a.body);
+        }
         let what = match &sent.record {
             Some(r) => format!("{} {r} ({})", sent.event, sent.variant),
             None => format!("{} ({})", sent.event, sent.variant),
@@ -223,17 +268,24 @@ impl Ctx {
             log.push((what, delivery.latency, delivery.status()));
         }
         Exchange {
-            received: received(&delivery),
+            received: received(&delivery, &self.scrub),
             sent,
             delivery,
         }
     }
 
     async fn seen(&self, kind: RecordKind, id: u64) -> Seen {
-        match &self.probe {
-            Some(p) => p.read(kind, id).await,
-            None => Seen::Unobservable,
+        let Some(p) = &self.probe else {
+            return Seen::Unobservable;
+        };
+        if let Some(skipped) = self.probe_breaker.refuse() {
+            return Seen::Broken(skipped.summary());
         }
+        let (seen, delivery) = p.read_with(kind, id).await;
+        if let Some(d) = &delivery {
+            self.probe_breaker.record(d);
+        }
+        seen
     }
 }
 
@@ -305,6 +357,16 @@ pub async fn run(
         probe,
         fixture: Fixture::new(config.id_base, config.start_unix),
         expect: config.expect.clone(),
+        scrub: scrub::Scrub::new(
+            &config.secret,
+            &[
+                config.target.url().as_str(),
+                config.state_url.as_deref().unwrap_or(""),
+            ],
+            &config.headers,
+        ),
+        breaker: breaker::Breaker::new(config.stop_after, "receiver"),
+        probe_breaker: breaker::Breaker::new(config.stop_after, "state probe"),
         log: Mutex::new(Vec::new()),
     });
 
@@ -367,6 +429,12 @@ pub async fn run(
         cases.extend(found);
     }
 
+    // Reasons quote probe answers and bodies; one last pass over all of it.
+    for c in &mut cases {
+        c.name = ctx.scrub.text(&c.name);
+        c.reason = c.reason.as_deref().map(|r| ctx.scrub.text(r));
+        c.diff = c.diff.as_deref().map(|d| ctx.scrub.text(d));
+    }
     let log = ctx.log.lock().map(|l| l.clone()).unwrap_or_default();
     if config.selected.contains(&CheckId::LatencyBudget) {
         cases.push(latency_case(&log, config.budget));
@@ -403,6 +471,10 @@ pub async fn run(
         cases,
         snapshots: stats,
         deliveries: log.len(),
+        stopped: ctx
+            .breaker
+            .outcome()
+            .map(|(reason, skipped)| Stopped { reason, skipped }),
         elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
     })
 }

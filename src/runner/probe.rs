@@ -4,7 +4,7 @@
 //! deleted one. A template without `{kind}` serves visits only.
 
 use crate::model::RecordKind;
-use crate::transport::{redact_url_text, Transport};
+use crate::transport::{redact_url_text, Delivery, Transport};
 use serde_json::Value;
 
 /// What the probe says of one record.
@@ -73,7 +73,9 @@ impl Probe {
     pub fn new(template: &str, transport: Transport) -> Result<Probe, String> {
         let shown = redact_url_text(template);
         if !template.contains("{id}") {
-            return Err(format!("--state-url {shown} has no {{id}} placeholder"));
+            return Err(format!(
+                "--state-url {shown} has no {{id}} placeholder: write e.g. http://his.local/chup/{{kind}}/{{id}}"
+            ));
         }
         let sample = template.replace("{kind}", "visits").replace("{id}", "1");
         match reqwest::Url::parse(&sample) {
@@ -93,23 +95,32 @@ impl Probe {
     }
 
     pub async fn read(&self, kind: RecordKind, id: u64) -> Seen {
+        self.read_with(kind, id).await.0
+    }
+
+    /// As [`Probe::read`], with the exchange when one was made (for the
+    /// runner's circuit breaker).
+    pub(crate) async fn read_with(&self, kind: RecordKind, id: u64) -> (Seen, Option<Delivery>) {
         let kind_text = match kind {
             RecordKind::Visit => "visits",
             RecordKind::Appointment => "appointments",
-            _ => return Seen::Unobservable,
+            _ => return (Seen::Unobservable, None),
         };
         if !self.template.contains("{kind}") && kind != RecordKind::Visit {
-            return Seen::Unobservable;
+            return (Seen::Unobservable, None);
         }
         let url = self
             .template
             .replace("{kind}", kind_text)
             .replace("{id}", &id.to_string());
         let Ok(url) = reqwest::Url::parse(&url) else {
-            return Seen::Broken("the substituted state URL does not parse".to_owned());
+            return (
+                Seen::Broken("the substituted state URL does not parse".to_owned()),
+                None,
+            );
         };
         let d = self.transport.get(&url).await;
-        match (d.status(), &d.answer) {
+        let seen = match (d.status(), &d.answer) {
             (Some(200), Some(a)) => match serde_json::from_slice::<Value>(&a.body) {
                 Ok(v) => Seen::Found(v),
                 Err(e) => Seen::Broken(format!("200 with a body that is not JSON ({e})")),
@@ -117,6 +128,7 @@ impl Probe {
             (Some(404), _) => Seen::Missing,
             (Some(s), _) => Seen::Broken(format!("answered {s}")),
             (None, _) => Seen::Broken(d.summary()),
-        }
+        };
+        (seen, Some(d))
     }
 }
