@@ -441,8 +441,16 @@ pub async fn run(
     let completed = Arc::new(AtomicU64::new(0));
     let failed = Arc::new(AtomicU64::new(0));
 
+    // What a receiver echoes back must not carry the secret or credentials
+    // into the report (see `runner::scrub`).
+    let scrub = Arc::new(crate::runner::scrub::Scrub::new(
+        &config.secret,
+        &[config.target.url().as_str()],
+        &config.headers,
+    ));
     let mut workers = tokio::task::JoinSet::new();
     for _ in 0..config.connections.max(1) {
+        let scrub = scrub.clone();
         let mut fire = Fire::new(
             &config.target,
             transport.clone(),
@@ -508,9 +516,15 @@ pub async fn run(
                         event,
                         record,
                         status: d.status,
-                        error: d.error.as_ref().map(|(k, m)| format!("{k}: {m}")),
+                        error: d
+                            .error
+                            .as_ref()
+                            .map(|(k, m)| scrub.text(&format!("{k}: {m}"))),
                         latency_ms: (done - intended).as_secs_f64() * 1000.0,
-                        body: crate::runner::truncate_line(&String::from_utf8_lossy(&d.body), 300),
+                        body: scrub.text(&crate::runner::truncate_line(
+                            &String::from_utf8_lossy(&d.body),
+                            300,
+                        )),
                     });
                 }
                 t.completed += 1;

@@ -108,3 +108,31 @@ async fn server_errors_are_counted_by_kind() {
     );
     assert!(!report.is_clean());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failure_samples_never_carry_the_secret_a_receiver_echoes() {
+    let app = axum::Router::new().route(
+        "/",
+        axum::routing::post(|| async {
+            (
+                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                "bad signature, expected key S3CRET-load-canary",
+            )
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}/", listener.local_addr().expect("addr"));
+    let server = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    let mut cfg = config(&url, 50.0, 100, 2, Mix::Events);
+    cfg.secret = Secret::new("S3CRET-load-canary");
+    let report = load::run(cfg, None).await.expect("runs");
+    server.abort();
+    assert_eq!(report.failures.len(), 5, "{:?}", report.failures);
+    let json = serde_json::to_string(&report).expect("json");
+    assert!(json.contains("bad signature, expected key"), "{json}");
+    assert!(!json.contains("S3CRET-load-canary") && !load::summary(&report).contains("S3CRET"));
+}

@@ -8,7 +8,7 @@ mod breaker;
 mod cases;
 mod fixture;
 mod probe;
-mod scrub;
+pub(crate) mod scrub;
 
 pub use breaker::DEFAULT_STOP_AFTER;
 pub use fixture::Fixture;
