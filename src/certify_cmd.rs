@@ -7,7 +7,6 @@ use crate::cli::{SecretArgs, SigningArg, EXIT_CODES};
 use anyhow::{bail, Context, Result};
 use chup_harness::certify::{self, CertifyConfig, Level, LoadPlan, Product, Renderings};
 use chup_harness::exit_code;
-use chup_harness::runner::RunError;
 use chup_harness::transport::{redact_url_text, Target};
 use clap::{Args, ValueEnum};
 use std::path::{Path, PathBuf};
@@ -197,13 +196,9 @@ pub fn certify(a: CertifyArgs) -> Result<i32> {
         certify::SUITE_VERSION
     );
     let outcome = crate::run_cmd::runtime()?.block_on(certify::certify(config));
-    let report = match outcome {
+    let report = match crate::cli::settle(outcome)? {
         Ok(r) => r,
-        Err(RunError::Unreachable { target, reason }) => {
-            eprintln!("chup-harness: error: target {target} is unreachable: {reason}");
-            return Ok(exit_code::UNREACHABLE);
-        }
-        Err(e) => return Err(e.into()),
+        Err(code) => return Ok(code),
     };
     let renderings = Renderings {
         json: {

@@ -310,6 +310,55 @@ fn generate(a: GenerateArgs) -> Result<i32> {
     }
 }
 
+/// An error that may mean "the target could not be reached" (exit 3).
+pub trait MaybeUnreachable {
+    fn unreachable(&self) -> Option<(&str, &str)>;
+}
+
+impl MaybeUnreachable for chup_harness::runner::RunError {
+    fn unreachable(&self) -> Option<(&str, &str)> {
+        match self {
+            chup_harness::runner::RunError::Unreachable { target, reason } => {
+                Some((target, reason))
+            }
+            _ => None,
+        }
+    }
+}
+
+impl MaybeUnreachable for chup_harness::fuzz::FuzzError {
+    fn unreachable(&self) -> Option<(&str, &str)> {
+        match self {
+            chup_harness::fuzz::FuzzError::Unreachable { target, reason } => Some((target, reason)),
+            _ => None,
+        }
+    }
+}
+
+/// Settles a verb's outcome: an unreachable target prints its one line and
+/// becomes `Err(exit 3)`; any other error is a usage error for `main`.
+pub fn settle<T, E>(outcome: Result<T, E>) -> Result<Result<T, i32>>
+where
+    E: MaybeUnreachable + std::error::Error + Send + Sync + 'static,
+{
+    match outcome {
+        Ok(v) => Ok(Ok(v)),
+        Err(e) => match e.unreachable() {
+            Some((target, reason)) => {
+                eprintln!("chup-harness: error: target {target} is unreachable: {reason}");
+                Ok(Err(exit_code::UNREACHABLE))
+            }
+            None => Err(e.into()),
+        },
+    }
+}
+
+/// Prints a report on stdout; a reader that went away (`| head`) is not an
+/// error of the run.
+pub fn print_report(text: &str) {
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}
+
 /// A seed from the clock and the process id: different on every call.
 pub fn drawn_seed() -> u64 {
     let nanos = std::time::SystemTime::now()

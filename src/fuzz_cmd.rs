@@ -5,7 +5,7 @@
 use crate::cli::{DialectArg, SecretArgs, SigningArg, EXIT_CODES};
 use anyhow::{bail, Context, Result};
 use chup_harness::exit_code;
-use chup_harness::fuzz::{self, FaultKind, FuzzConfig, FuzzError, PlanOptions, Shard};
+use chup_harness::fuzz::{self, FaultKind, FuzzConfig, PlanOptions, Shard};
 use chup_harness::reference::{self, ReferenceConfig};
 use chup_harness::replay::{self, ReplayFile};
 use chup_harness::signing::Secret;
@@ -263,20 +263,11 @@ pub fn fuzz(a: FuzzArgs) -> Result<i32> {
         Ok::<_, anyhow::Error>((report, config))
     })?;
     let (report, config) = outcome;
-    let report = match report {
+    let report = match crate::cli::settle(report)? {
         Ok(r) => r,
-        Err(FuzzError::Unreachable { target, reason }) => {
-            eprintln!("chup-harness: error: target {target} is unreachable: {reason}");
-            return Ok(exit_code::UNREACHABLE);
-        }
-        Err(e) => return Err(e.into()),
+        Err(code) => return Ok(code),
     };
-    {
-        use std::io::Write;
-        let _ = std::io::stdout()
-            .lock()
-            .write_all(report.render(&config).as_bytes());
-    }
+    crate::cli::print_report(&report.render(&config));
     Ok(if report.passed() {
         exit_code::SUCCESS
     } else {
@@ -328,13 +319,9 @@ pub fn replay(a: ReplayArgs) -> Result<i32> {
         }
         Ok::<_, anyhow::Error>(outcome)
     })?;
-    let outcome = match outcome {
+    let outcome = match crate::cli::settle(outcome)? {
         Ok(o) => o,
-        Err(FuzzError::Unreachable { target, reason }) => {
-            eprintln!("chup-harness: error: target {target} is unreachable: {reason}");
-            return Ok(exit_code::UNREACHABLE);
-        }
-        Err(e) => return Err(e.into()),
+        Err(code) => return Ok(code),
     };
     let verdict = |passed: bool| if passed { "passed" } else { "failed" };
     println!(

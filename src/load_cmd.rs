@@ -5,10 +5,9 @@ use crate::cli::{SecretArgs, SigningArg, EXIT_CODES};
 use anyhow::{Context, Result};
 use chup_harness::exit_code;
 use chup_harness::load::{self, LoadConfig, Mix};
-use chup_harness::runner::RunError;
 use chup_harness::transport::Target;
 use clap::{Args, ValueEnum};
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -141,17 +140,11 @@ pub fn load(a: LoadArgs) -> Result<i32> {
         let _ = printer.await;
         r
     });
-    let report = match outcome {
+    let report = match crate::cli::settle(outcome)? {
         Ok(r) => r,
-        Err(RunError::Unreachable { target, reason }) => {
-            eprintln!("chup-harness: error: target {target} is unreachable: {reason}");
-            return Ok(exit_code::UNREACHABLE);
-        }
-        Err(e) => return Err(e.into()),
+        Err(code) => return Ok(code),
     };
-    let _ = std::io::stdout()
-        .lock()
-        .write_all(load::summary(&report).as_bytes());
+    crate::cli::print_report(&load::summary(&report));
     if let Some(p) = &a.json {
         let text =
             serde_json::to_string_pretty(&report).context("the load report serializes")? + "\n";

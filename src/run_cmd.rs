@@ -7,7 +7,7 @@ use anyhow::{bail, Context, Result};
 use chup_harness::check::CheckId;
 use chup_harness::exit_code;
 use chup_harness::reference::{self, Faults, ReferenceConfig};
-use chup_harness::runner::{self, RunConfig, RunError};
+use chup_harness::runner::{self, RunConfig};
 use chup_harness::scenario;
 use chup_harness::snapshot::{Mode, Store};
 use chup_harness::status::StatusSet;
@@ -446,21 +446,11 @@ pub fn run(a: RunArgs) -> Result<i32> {
         }
         Ok::<_, anyhow::Error>(report)
     })?;
-    let report = match outcome {
+    let report = match crate::cli::settle(outcome)? {
         Ok(r) => r,
-        Err(RunError::Unreachable { target, reason }) => {
-            eprintln!("chup-harness: error: target {target} is unreachable: {reason}");
-            return Ok(exit_code::UNREACHABLE);
-        }
-        Err(e) => return Err(e.into()),
+        Err(code) => return Ok(code),
     };
-    {
-        use std::io::Write;
-        // A reader that went away (`run | head`) is not an error of the run.
-        let _ = std::io::stdout()
-            .lock()
-            .write_all(chup_harness::report::human(&report).as_bytes());
-    }
+    crate::cli::print_report(&chup_harness::report::human(&report));
     if let Some(p) = &a.json {
         std::fs::write(p, chup_harness::report::json(&report))
             .with_context(|| format!("cannot write --json {}", p.display()))?;
