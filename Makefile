@@ -74,11 +74,11 @@ schema-validate: ## validate contracts/schema: jsonschema on seeds and 10,000 bo
 
 FUZZ_SECONDS ?= 600
 fuzz: ## run each cargo-fuzz target for FUZZ_SECONDS (needs nightly and cargo-fuzz; not part of test)
-	mkdir -p fuzz/corpus/body_signature fuzz/corpus/reference_webhook fuzz/corpus/scenario_load
+	mkdir -p fuzz/corpus/body_signature fuzz/corpus/reference_webhook fuzz/corpus/scenario_load fuzz/corpus/control_api
 	cp tests/fixtures/seed/*.json fuzz/corpus/body_signature/
 	cp tests/fixtures/seed/*.json fuzz/corpus/reference_webhook/
 	cp contracts/scenarios/*.toml fuzz/corpus/scenario_load/
-	cd fuzz && for t in body_signature scenario_load reference_webhook; do \
+	cd fuzz && for t in body_signature scenario_load reference_webhook control_api; do \
 	  cargo +nightly fuzz run -O -a $$t -- -max_total_time=$(FUZZ_SECONDS) -timeout=10 || exit 1; \
 	done
 

@@ -22,6 +22,7 @@
 //! Outcomes (a failed check, a timeout of the receiver) are data; `Err`
 //! means the harness could not run. Exit codes live in [`exit_code`].
 
+pub mod body_limit;
 pub mod certify;
 pub mod check;
 pub mod clinic;

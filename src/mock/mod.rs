@@ -366,6 +366,10 @@ fn routes(app: Arc<App>) -> Router {
             )
         })
         .layer(DefaultBodyLimit::max(app.max_body))
+        .layer(axum::middleware::from_fn({
+            let limit = app.max_body;
+            move |req, next| crate::body_limit::refuse_declared_oversize(req, next, limit)
+        }))
         .with_state(app)
 }
 

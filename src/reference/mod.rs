@@ -148,34 +148,9 @@ pub fn router(config: ReferenceConfig) -> Result<Router, ReferenceError> {
         })
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .layer(axum::middleware::from_fn(move |req, next| {
-            refuse_declared_oversize(req, next, config.max_body_bytes)
+            crate::body_limit::refuse_declared_oversize(req, next, config.max_body_bytes)
         }))
         .with_state(app))
-}
-
-/// 413 at once for a body declared far larger (16x) than the limit: the
-/// body limit alone trips only once that many bytes have arrived, so a
-/// client declaring 100 MB and sending nothing would hold its request open.
-/// A body just over the limit is left to the limit instead: it is read up to
-/// the limit and refused then, when the rest fits in the socket buffers, so a
-/// sender still writing it reads the 413 rather than a reset.
-async fn refuse_declared_oversize(
-    req: axum::extract::Request,
-    next: axum::middleware::Next,
-    limit: usize,
-) -> Response {
-    let declared = req
-        .headers()
-        .get(axum::http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
-    match declared {
-        Some(n) if n > (limit as u64).saturating_mul(16) => error_response(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            &format!("the body declares {n} bytes, over the {limit}-byte limit"),
-        ),
-        _ => next.run(req).await,
-    }
 }
 
 async fn health() -> Response {
