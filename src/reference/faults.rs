@@ -20,7 +20,7 @@ pub struct Faults {
     /// Answers 500 to a `*_created` for an id it already holds, checked before
     /// idempotency, so even a byte-identical redelivery fails.
     pub fail_duplicate_create: bool,
-    /// Reads the record, waits 20 ms outside the lock, then writes what it
+    /// Reads the record, waits 100 ms outside the lock, then writes what it
     /// read plus one change: concurrent updates to one record lose all but one.
     pub lose_concurrent_update: bool,
     /// Skips the delivery-key check: a redelivery is applied again.
@@ -54,7 +54,7 @@ const TABLE: &[(&str, &str)] = &[
     ),
     (
         "lose-concurrent-update",
-        "read, wait 20 ms outside the lock, then write: concurrent updates get lost",
+        "read, wait 100 ms outside the lock, then write: concurrent updates get lost",
     ),
     (
         "apply-duplicates",

@@ -22,6 +22,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// How long the `lose-concurrent-update` fault waits between its read and
+/// its write: wide enough that two deliveries sent a few milliseconds apart
+/// race even on a loaded machine, so the fault reproduces reliably.
+const LOST_UPDATE_WINDOW: Duration = Duration::from_millis(100);
+
 /// The 200 body. It holds nothing that varies between runs (no ids, no
 /// clock), so the harness can snapshot it.
 #[derive(Serialize)]
@@ -107,7 +112,7 @@ async fn receive(app: &App, body: &[u8]) -> Result<Accepted, Refusal> {
     {
         Some(c) => {
             let seen = app.store.seen(c.kind, c.id).await?;
-            tokio::time::sleep(Duration::from_millis(20)).await;
+            tokio::time::sleep(LOST_UPDATE_WINDOW).await;
             Some(seen)
         }
         None => None,
