@@ -74,7 +74,7 @@ pub struct ServeArgs {
     )]
     pub control_token: Option<String>,
     /// Keep the delivery log (and the visits sent) in this SQLite file across restarts
-    /// [default: in memory].
+    /// [default: in memory]. The server shows the newest 10,000 deliveries.
     #[arg(long, value_name = "PATH")]
     pub db: Option<PathBuf>,
     /// A directory of scenario files (*.toml) that add to or replace the standard ones by name.

@@ -122,6 +122,11 @@ struct Inner {
     version: u64,
 }
 
+/// How many deliveries the log keeps in memory: the oldest go first, so a
+/// server left running for days does not grow without end. (With `--db`
+/// the file keeps every one; a restart loads the newest this many.)
+pub const MAX_KEPT: usize = 10_000;
+
 /// The delivery log and the visits sent, behind one lock.
 pub struct Log {
     inner: Mutex<Inner>,
@@ -182,6 +187,9 @@ impl Log {
                 }
                 inner.next_id = inner.next_id.max(d.id + 1);
                 inner.deliveries.insert(d.id, d);
+                if inner.deliveries.len() > MAX_KEPT {
+                    inner.deliveries.pop_first();
+                }
             }
             let mut stmt = conn
                 .prepare("SELECT id, payload FROM visits")
@@ -229,6 +237,9 @@ impl Log {
             inner.next_id += 1;
             inner.version += 1;
             inner.deliveries.insert(d.id, d.clone());
+            while inner.deliveries.len() > MAX_KEPT {
+                inner.deliveries.pop_first();
+            }
             d
         };
         self.write_delivery(&stored);
@@ -325,5 +336,38 @@ impl std::fmt::Debug for Log {
             .field("visits", &inner.visits.len())
             .field("persistent", &self.db.is_some())
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn delivery() -> Delivery {
+        Delivery {
+            id: 0,
+            created_unix_ms: 0,
+            origin: Origin::Event,
+            event: "client_created".to_owned(),
+            record: None,
+            target: "http://127.0.0.1:9/".to_owned(),
+            signing: "compact".to_owned(),
+            signature: String::new(),
+            request: "{}".to_owned(),
+            state: DeliveryState::Delivered,
+            attempts: Vec::new(),
+            next_attempt_unix_ms: None,
+        }
+    }
+
+    #[test]
+    fn keeps_the_newest_deliveries_and_drops_the_oldest() {
+        let log = Log::in_memory();
+        let ids: Vec<u64> = (0..MAX_KEPT + 5).map(|_| log.insert(delivery())).collect();
+        let (_, all) = log.list();
+        assert_eq!(all.len(), MAX_KEPT);
+        assert!(log.get(ids[4]).is_none(), "the oldest go first");
+        assert!(log.get(ids[5]).is_some());
+        assert_eq!(all.last().map(|d| d.id), ids.last().copied());
     }
 }
